@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { errors } from '../../kernel/errors.ts';
+import type { Dialect, MetadataStore, Migration, Row, SqlExecutor, SqlValue } from '../metadata-store.ts';
+import { applyMigrations, MIGRATIONS_TABLE_SQL } from '../migrator.ts';
+
+export interface SqliteMetadataStoreConfig {
+  /** A file path, or `:memory:`. */
+  path: string;
+  /** How long a writer waits for another process's lock before failing, in ms. */
+  busyTimeoutMs?: number;
+}
+
+type ExecTx = SqlExecutor & { exec(sql: string): Promise<void> };
+
+/**
+ * The embedded metadata store: one `node:sqlite` connection in WAL mode. Other processes on the
+ * same file wait up to the busy timeout for the write lock; inside this process, transactions are
+ * queued so they never interleave on the shared connection.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly dialect: Dialect = 'sqlite';
+  readonly displayUri: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #inTransaction = false;
+
+  constructor(config: SqliteMetadataStoreConfig) {
+    this.displayUri = `sqlite://${config.path}`;
+    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+    try {
+      this.#db = new DatabaseSync(config.path, { timeout: config.busyTimeoutMs ?? 10_000 });
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec('PRAGMA synchronous = NORMAL');
+      this.#db.exec('PRAGMA foreign_keys = ON');
+      this.#db.exec(MIGRATIONS_TABLE_SQL);
+    } catch (err) {
+      throw errors.unavailable(`cannot open the SQLite database ${config.path}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'check that the file is a SQLite database and that its directory is writable',
+      });
+    }
+  }
+
+  all<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#outside(() => this.#all<T>(sql, params));
+  }
+
+  get<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
+    return this.#outside(() => this.#all<T>(sql, params)[0]);
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return this.#outside(() => this.#run(sql, params));
+  }
+
+  runMany(sql: string, paramsList: readonly (readonly SqlValue[])[]): Promise<void> {
+    if (paramsList.length === 0) return Promise.resolve();
+    return this.transaction((tx) => tx.runMany(sql, paramsList));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      this.#inTransaction = true;
+      try {
+        const result = await fn(this.#executor());
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        this.#inTransaction = false;
+      }
+    });
+  }
+
+  migrate(migrations: readonly Migration[]): Promise<string[]> {
+    return applyMigrations(migrations, this.dialect, {
+      all: (sql, params) => this.all(sql, params),
+      transaction: (fn) => this.transaction((tx) => fn(tx as ExecTx)),
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.get('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    await this.#queue.catch(() => undefined);
+    this.#statements.clear();
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #executor(): ExecTx {
+    return {
+      all: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) => this.#all<T>(sql, params),
+      get: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
+        this.#all<T>(sql, params)[0],
+      run: async (sql, params = []) => this.#run(sql, params),
+      runMany: async (sql, paramsList) => {
+        const statement = this.#prepare(sql);
+        for (const params of paramsList) statement.run(...toSqlite(params));
+      },
+      exec: async (sql) => this.#db.exec(sql),
+    };
+  }
+
+  /** Runs one statement, after any transaction that is in progress. */
+  #outside<T>(fn: () => T): Promise<T> {
+    if (!this.#inTransaction) {
+      try {
+        return Promise.resolve(fn());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#exclusive(async () => fn());
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(fn, fn);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #all<T>(sql: string, params: readonly SqlValue[]): T[] {
+    return this.#prepare(sql).all(...toSqlite(params)) as T[];
+  }
+
+  #run(sql: string, params: readonly SqlValue[]): { changes: number } {
+    const result = this.#prepare(sql).run(...toSqlite(params));
+    return { changes: Number(result.changes) };
+  }
+}
+
+function toSqlite(params: readonly SqlValue[]): SQLInputValue[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
