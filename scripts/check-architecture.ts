@@ -25,7 +25,8 @@ function area(file: string): string {
   return rel.length === 1 ? '(root)' : (rel[0] as string);
 }
 
-const IMPORT = /(?:^|[^\w.])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[^\w.])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 const graph = new Map<string, string[]>();
 const problems: string[] = [];

@@ -1,23 +1,34 @@
-import { pino } from 'pino';
+/**
+ * Cairn's structured logging: the subset of pino's API that Cairn calls, so modules that log do
+ * not load pino; the CLI and server create a pino logger (see pino-logger.ts) only when logs are on.
+ */
+export interface LogFn {
+  (msg: string): void;
+  (obj: object, msg?: string): void;
+}
 
-export type Logger = pino.Logger;
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
 
 export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface LoggerOptions {
-  level?: LogLevel;
-  /** Where log lines go; stderr by default so stdout stays clean for `--json`. */
-  destination?: NodeJS.WritableStream;
-}
+const noop: LogFn = () => undefined;
 
-/** Structured JSON logs (pino). The CLI passes `silent` unless `--verbose` is given. */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? 'info';
-  return pino(
-    { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
-    (options.destination ?? process.stderr) as pino.DestinationStream,
-  );
-}
-
-export const silentLogger: Logger = pino({ level: 'silent' });
+/** A logger that drops everything (the CLI's default without --verbose). */
+export const silentLogger: Logger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  fatal: noop,
+  child: () => silentLogger,
+};

@@ -1,5 +1,8 @@
 import { errors } from '../kernel/errors.ts';
 import type { MetadataStore, Migration } from './metadata-store.ts';
+import { redact } from './redact-uri.ts';
+
+export { redact } from './redact-uri.ts';
 
 /**
  * Opens the metadata store a URI names and applies `migrations`:
@@ -37,9 +40,4 @@ async function connect(uri: string): Promise<MetadataStore> {
   throw errors.invalid(`unsupported metadata URI ${redact(uri)}`, {
     hint: 'use sqlite:///abs/path.db or postgresql://user:password@host:5432/db',
   });
-}
-
-/** Removes the password from a URI so it can be shown. */
-export function redact(uri: string): string {
-  return uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

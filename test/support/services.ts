@@ -30,14 +30,14 @@ export const pgGate = (): ServiceGate =>
   serviceGate(
     'CAIRN_TEST_PG_URL',
     'PostgreSQL tests',
-    'e.g. postgresql://cairn:cairn@127.0.0.1:5432/cairn_test; scripts/services/postgres.sh starts one',
+    'e.g. postgresql://cairn:cairn@127.0.0.1:5433/cairn_test; scripts/services/postgres.sh starts one',
   );
 
 export const s3Gate = (): ServiceGate =>
   serviceGate(
     'CAIRN_TEST_S3_ENDPOINT',
     'S3 tests',
-    'e.g. http://127.0.0.1:9000 with CAIRN_TEST_S3_ACCESS_KEY / CAIRN_TEST_S3_SECRET_KEY; scripts/services/minio.sh starts one',
+    'e.g. http://127.0.0.1:9100 with CAIRN_TEST_S3_ACCESS_KEY / CAIRN_TEST_S3_SECRET_KEY; scripts/services/minio.sh starts one',
   );
 
 export const pythonGate = (): ServiceGate =>

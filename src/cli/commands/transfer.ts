@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import type { TransferReport } from '../../data/transfer.ts';
+import { fetchPaths, pullPaths, pushPaths } from '../../data/transfer.ts';
+import { formatBytes, plural } from '../format.ts';
+import { ReportedFailure } from '../reported-failure.ts';
+import type { CliSession } from '../session.ts';
+
+type TransferOpts = { remote?: string; json?: boolean; wait?: boolean };
+
+export function registerTransfer(program: Command, session: () => CliSession): void {
+  program
+    .command('push')
+    .description('upload the objects of tracked paths that the remote lacks')
+    .argument('[paths...]', 'tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to use (default: the default remote)')
+    .option('--wait', 'wait for another command holding the workspace instead of failing')
+    .option('--json', 'print the result as JSON')
+    .action(async (paths: string[], opts: TransferOpts) => {
+      const s = session();
+      await s.lock('cairn push', opts.wait);
+      const ws = await s.workspace();
+      const progress = s.progress(opts.json ?? false);
+      const report = await pushPaths(ws.data, s.cwd, paths, options(opts, progress));
+      finish(s, report, 'pushed', opts.json);
+    });
+
+  program
+    .command('fetch')
+    .description('download the objects of tracked paths into the cache, without touching the workspace')
+    .argument('[paths...]', 'tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to use (default: the default remote)')
+    .option('--wait', 'wait for another command holding the workspace instead of failing')
+    .option('--json', 'print the result as JSON')
+    .action(async (paths: string[], opts: TransferOpts) => {
+      const s = session();
+      await s.lock('cairn fetch', opts.wait);
+      const ws = await s.workspace();
+      const progress = s.progress(opts.json ?? false);
+      const report = await fetchPaths(ws.data, s.cwd, paths, options(opts, progress));
+      finish(s, report, 'fetched', opts.json);
+    });
+
+  program
+    .command('pull')
+    .description('fetch the objects of tracked paths, then check them out')
+    .argument('[paths...]', 'tracked paths (default: all)')
+    .option('-r, --remote <name>', 'remote to use (default: the default remote)')
+    .option('-f, --force', 'overwrite local modifications on checkout')
+    .option('--wait', 'wait for another command holding the workspace instead of failing')
+    .option('--json', 'print the result as JSON')
+    .action(async (paths: string[], opts: TransferOpts & { force?: boolean }) => {
+      const s = session();
+      await s.lock('cairn pull', opts.wait);
+      const ws = await s.workspace();
+      const progress = s.progress(opts.json ?? false);
+      const result = await pullPaths(ws.data, s.cwd, paths, {
+        ...options(opts, progress),
+        force: opts.force ?? false,
+      });
+      const failed = result.checkout.filter((c) => c.outcome !== 'checked-out' && c.outcome !== 'unchanged');
+      if (opts.json) s.json(result);
+      else {
+        summary(s, result.fetch, 'fetched');
+        const written = result.checkout.reduce((n, c) => n + c.written, 0);
+        s.out(`checked out ${plural(written, 'file')}`);
+        for (const c of failed) s.io.stderr.write(`error: ${c.message}\n`);
+      }
+      if (result.fetch.failures.length > 0 || failed.length > 0) throw new ReportedFailure();
+    });
+}
+
+function options(opts: TransferOpts, progress: ReturnType<CliSession['progress']>) {
+  return { ...(opts.remote ? { remote: opts.remote } : {}), ...(progress ? { onProgress: progress } : {}) };
+}
+
+function summary(s: CliSession, report: TransferReport, verb: string): void {
+  s.out(
+    `${verb} ${plural(report.transferred, 'object')} (${formatBytes(report.bytes)}) ${verb === 'pushed' ? 'to' : 'from'} "${report.remote}"; ${report.objects - report.transferred - report.failures.length} already there`,
+  );
+  for (const f of report.failures) s.io.stderr.write(`error: ${f.message}\n`);
+}
+
+function finish(s: CliSession, report: TransferReport, verb: string, json?: boolean): void {
+  if (json) s.json(report);
+  else summary(s, report, verb);
+  if (report.failures.length > 0) throw new ReportedFailure();
+}

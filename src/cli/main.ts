@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
+import { registerDataCommands } from './commands/data-commands.ts';
+import { registerInit } from './commands/init.ts';
+import { registerRemote } from './commands/remote.ts';
+import { registerTransfer } from './commands/transfer.ts';
+import { type CliIO, processIO } from './io.ts';
+import { ReportedFailure } from './reported-failure.ts';
+import { CliSession, type GlobalOptions } from './session.ts';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function cairnVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Builds the `cairn` command tree; `session()` gives each action its invocation context. */
+export function buildProgram(io: CliIO, sessions: CliSession[]): Command {
+  const program = new Command('cairn')
+    .description(
+      'Cairn: version data and models, run pipelines, track experiments, serve and monitor models.',
+    )
+    .version(cairnVersion(), '-V, --version')
+    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+    .option('-v, --verbose', 'log what happens (JSON lines on stderr) and show stack traces')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  const session = (): CliSession => {
+    const s = new CliSession(io, program.opts<GlobalOptions>());
+    sessions.push(s);
+    return s;
+  };
+  registerInit(program, session);
+  registerDataCommands(program, session);
+  registerRemote(program, session);
+  registerTransfer(program, session);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const sessions: CliSession[] = [];
+  const program = buildProgram(io, sessions);
+  let code: number = EXIT.ok;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    code = reportError(err, io, argv.includes('--verbose') || argv.includes('-v'));
+  } finally {
+    for (const s of sessions) await s.close().catch(() => undefined);
+  }
+  return code;
+}
+
+function reportError(err: unknown, io: CliIO, verbose: boolean): number {
+  if ((err as { code?: unknown })?.code === new ReportedFailure().code) return EXIT.failure;
+  if (err instanceof CommanderError) {
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (isCairnError(err)) {
+    io.stderr.write(`error: ${err.message}${err.hint ? ` — ${err.hint}` : ''}\n`);
+    if (verbose && err.cause) io.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return ERROR_CODES[err.code].exit;
+  }
+  io.stderr.write(
+    `error: internal error: ${(err as Error)?.message ?? String(err)}${verbose ? '' : ' — run again with --verbose for details, and please report it'}\n`,
+  );
+  if (verbose) io.stderr.write(`${(err as Error)?.stack}\n`);
+  return EXIT.failure;
+}
+
+/** The process entry used by bin/cairn.js. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
+}

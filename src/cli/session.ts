@@ -1,0 +1,90 @@
+import { isAbsolute, resolve } from 'node:path';
+import { type CairnConfig, loadConfig } from '../kernel/config.ts';
+import { type Logger, silentLogger } from '../kernel/logging.ts';
+import type { ProgressFn } from '../kernel/progress.ts';
+import { openWorkspace, type Workspace } from '../workspace/open-workspace.ts';
+import { lockWorkspace, type WorkspaceLock } from '../workspace/workspace-lock.ts';
+import { findWorkspaceRoot } from '../workspace/workspace-root.ts';
+import type { CliIO } from './io.ts';
+import { progressBar } from './progress-bar.ts';
+
+export interface GlobalOptions {
+  verbose?: boolean;
+  cwd?: string;
+}
+
+/**
+ * One CLI invocation: where it runs, how it prints, and the workspace it opened (lazily, once,
+ * closed when the command ends).
+ */
+export class CliSession {
+  readonly io: CliIO;
+  readonly cwd: string;
+  log: Logger = silentLogger;
+  readonly verbose: boolean;
+  #workspace: Promise<Workspace> | undefined;
+  #config: Promise<{ root: string; config: Readonly<CairnConfig> }> | undefined;
+  #locks: WorkspaceLock[] = [];
+  #bars: { finish(): void }[] = [];
+
+  constructor(io: CliIO, globals: GlobalOptions) {
+    this.io = io;
+    this.cwd = globals.cwd ? (isAbsolute(globals.cwd) ? globals.cwd : resolve(io.cwd, globals.cwd)) : io.cwd;
+    this.verbose = globals.verbose ?? false;
+  }
+
+  /** Switches on debug logs to stderr (loads pino only then). */
+  async startLogging(): Promise<void> {
+    if (!this.verbose) return;
+    const { createLogger } = await import('../kernel/pino-logger.ts');
+    this.log = createLogger({ level: 'debug', destination: this.io.stderr });
+  }
+
+  /** The workspace root and its configuration, without opening any store. */
+  config(): Promise<{ root: string; config: Readonly<CairnConfig> }> {
+    this.#config ??= (async () => {
+      const root = findWorkspaceRoot(this.cwd);
+      return { root, config: await loadConfig({ root, env: this.io.env }) };
+    })();
+    return this.#config;
+  }
+
+  workspace(): Promise<Workspace> {
+    this.#workspace ??= this.startLogging()
+      .then(() => this.config())
+      .then(({ root, config }) => openWorkspace(root, config, { log: this.log }));
+    return this.#workspace;
+  }
+
+  /** Takes the workspace lock for a command that changes the workspace. */
+  async lock(purpose: string, wait = false): Promise<void> {
+    const { root } = await this.config();
+    this.#locks.push(await lockWorkspace(root, { purpose, wait }));
+  }
+
+  /** A progress reporter for long work, or undefined when progress is not shown. */
+  progress(json: boolean): ProgressFn | undefined {
+    const bar = progressBar(this.io, !json);
+    if (!bar) return undefined;
+    this.#bars.push(bar);
+    return bar.report;
+  }
+
+  out(text: string): void {
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  json(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  warn(text: string): void {
+    this.io.stderr.write(`warning: ${text}\n`);
+  }
+
+  async close(): Promise<void> {
+    for (const bar of this.#bars) bar.finish();
+    for (const lock of this.#locks.splice(0)) lock.release();
+    if (this.#workspace) await (await this.#workspace.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,40 @@
+import type { BlobStore } from '../blobs/blob-store.ts';
+import type { LinkMode } from '../kernel/config.ts';
+import type { Logger } from '../kernel/logging.ts';
+import type { ProgressFn } from '../kernel/progress.ts';
+import type { HashPool } from './hash-pool.ts';
+import type { ObjectCache } from './object-cache.ts';
+import type { ProfileStore } from './profile/profile-store.ts';
+import type { StatCache } from './stat-cache.ts';
+
+/** An opened remote: its name, its store, and how many transfers to keep in flight. */
+export interface OpenedRemote {
+  name: string;
+  store: BlobStore;
+  jobs: number;
+}
+
+/** Everything the data-versioning operations need, wired by the workspace. */
+export interface DataContext {
+  root: string;
+  cache: ObjectCache;
+  /** Hashes of workspace files by signature. */
+  statCache: StatCache;
+  /** Signatures of cache objects whose content was verified. */
+  cacheStats: StatCache;
+  hashPool: HashPool;
+  /** Profiles of CSV / Parquet content by hash. */
+  profiles: ProfileStore;
+  /** Profile CSV / Parquet files when they are added. */
+  profileOnAdd: boolean;
+  linkModes: readonly LinkMode[];
+  jobs: number;
+  defaultRemote?: string;
+  /** Opens the named remote, or the default one when no name is given. */
+  openRemote(name?: string): Promise<OpenedRemote>;
+  log: Logger;
+}
+
+export interface OperationOptions {
+  onProgress?: ProgressFn;
+}

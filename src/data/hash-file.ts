@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Digest } from '../kernel/hashing.ts';
+import { objectKey } from './object-key.ts';
+
+/** Files up to this size are read whole, hashed, then written to the cache only if new. */
+export const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+
+export interface HashTask {
+  path: string;
+  /** Also store the content in the cache (only honoured for small files). */
+  store: boolean;
+}
+
+export type HashResult =
+  | { ok: true; hash: Digest; size: number; mtimeMs: number; ino: number; mode: number; stored: boolean }
+  | { ok: false; errno: string; message: string };
+
+export interface HashContext {
+  cacheRoot: string;
+  fsync: boolean;
+  buffer: Buffer;
+}
+
+export function newHashContext(cacheRoot: string, fsync: boolean): HashContext {
+  return { cacheRoot, fsync, buffer: Buffer.allocUnsafe(SMALL_FILE_LIMIT) };
+}
+
+/**
+ * Hashes one file with synchronous I/O (this runs in worker threads) and, for small files,
+ * stores the content in the cache atomically: temp file in `<cache>/.tmp`, then rename.
+ * A file that changes while it is read is reported instead of hashed.
+ */
+export function hashFileSync(task: HashTask, ctx: HashContext): HashResult {
+  let fd: number | undefined;
+  try {
+    fd = openSync(task.path, 'r');
+    const before = fstatSync(fd);
+    if (!before.isFile())
+      return { ok: false, errno: 'EISDIR', message: `${task.path} is not a regular file` };
+    const hash = createHash('sha256');
+    const small = before.size <= SMALL_FILE_LIMIT;
+    let length = 0;
+    if (small) {
+      length = readFully(fd, ctx.buffer);
+      hash.update(ctx.buffer.subarray(0, length));
+    } else {
+      for (;;) {
+        const n = readSync(fd, ctx.buffer, 0, ctx.buffer.length, null);
+        if (n === 0) break;
+        hash.update(ctx.buffer.subarray(0, n));
+        length += n;
+      }
+    }
+    const after = fstatSync(fd);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || length !== before.size)
+      return {
+        ok: false,
+        errno: 'ECHANGED',
+        message: `${task.path} changed while it was being read; run the command again when it is stable`,
+      };
+    const digest = `sha256:${hash.digest('hex')}` as Digest;
+    let stored = false;
+    if (task.store && small) stored = storeBytes(ctx, digest, ctx.buffer.subarray(0, length));
+    return {
+      ok: true,
+      hash: digest,
+      size: before.size,
+      mtimeMs: before.mtimeMs,
+      ino: before.ino,
+      mode: before.mode,
+      stored,
+    };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, errno: e.code ?? 'EIO', message: e.message };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buffer: Buffer): number {
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, buffer, total, buffer.length - total, null);
+    if (n === 0) return total;
+    total += n;
+    if (total === buffer.length) return total;
+  }
+}
+
+/** Writes `bytes` as the object `digest` unless it is there already; true when written. */
+export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array): boolean {
+  const final = join(ctx.cacheRoot, ...objectKey(digest).split('/'));
+  if (existsSync(final)) return false;
+  const tmpDir = join(ctx.cacheRoot, '.tmp');
+  mkdirSync(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+  const out = openSync(tmp, 'wx', 0o444);
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(out, bytes, off, bytes.length - off);
+    if (ctx.fsync) fsyncSync(out);
+  } catch (err) {
+    closeSync(out);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(out);
+  mkdirSync(dirname(final), { recursive: true });
+  renameSync(tmp, final);
+  return true;
+}

@@ -1,0 +1,136 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  type HashContext,
+  type HashResult,
+  type HashTask,
+  hashFileSync,
+  newHashContext,
+} from './hash-file.ts';
+
+export interface HashPoolOptions {
+  cacheRoot: string;
+  fsync: boolean;
+  /** Worker threads to use at most; default: the number of cores. */
+  jobs?: number;
+}
+
+/** Below these totals, starting threads costs more than it saves: hash on the calling thread. */
+const INLINE_MAX_FILES = 32;
+const INLINE_MAX_BYTES = 16 * 1024 * 1024;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 32 * 1024 * 1024;
+
+const workerUrl = new URL(
+  import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js',
+  import.meta.url,
+);
+
+/**
+ * Hashes many files across worker threads, in batches so that small files do not pay a message
+ * round trip each. Results come back in task order; `onDone` reports each finished batch.
+ */
+export class HashPool {
+  readonly #options: HashPoolOptions;
+  #inline: HashContext | undefined;
+
+  constructor(options: HashPoolOptions) {
+    this.#options = options;
+  }
+
+  async hash(
+    tasks: readonly (HashTask & { size: number })[],
+    onDone?: (files: number, bytes: number) => void,
+  ): Promise<HashResult[]> {
+    const totalBytes = tasks.reduce((n, t) => n + t.size, 0);
+    if (tasks.length <= INLINE_MAX_FILES && totalBytes <= INLINE_MAX_BYTES) {
+      this.#inline ??= newHashContext(this.#options.cacheRoot, this.#options.fsync);
+      const ctx = this.#inline;
+      return tasks.map((t) => {
+        const r = hashFileSync(t, ctx);
+        onDone?.(1, t.size);
+        return r;
+      });
+    }
+    const batches = makeBatches(tasks);
+    const results = new Array<HashResult>(tasks.length);
+    const width = Math.max(1, Math.min(this.#options.jobs ?? availableParallelism(), batches.length));
+    const workers = Array.from(
+      { length: width },
+      () =>
+        new Worker(workerUrl, {
+          workerData: { cacheRoot: this.#options.cacheRoot, fsync: this.#options.fsync },
+        }),
+    );
+    let next = 0;
+    try {
+      await Promise.all(
+        workers.map(async (worker) => {
+          for (;;) {
+            const batch = batches[next++];
+            if (!batch) return;
+            const out = await runBatch(
+              worker,
+              batch.tasks.map((i) => tasks[i] as HashTask),
+            );
+            let bytes = 0;
+            batch.tasks.forEach((taskIndex, j) => {
+              results[taskIndex] = out[j] as HashResult;
+              bytes += (tasks[taskIndex] as { size: number }).size;
+            });
+            onDone?.(batch.tasks.length, bytes);
+          }
+        }),
+      );
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+    return results;
+  }
+}
+
+function makeBatches(tasks: readonly { size: number }[]): { tasks: number[] }[] {
+  const batches: { tasks: number[] }[] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  tasks.forEach((t, i) => {
+    if (current.length > 0 && (current.length >= BATCH_FILES || bytes + t.size > BATCH_BYTES)) {
+      batches.push({ tasks: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push(i);
+    bytes += t.size;
+  });
+  if (current.length > 0) batches.push({ tasks: current });
+  return batches;
+}
+
+let nextId = 0;
+function runBatch(worker: Worker, tasks: HashTask[]): Promise<HashResult[]> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { id: number; results: HashResult[] }) => {
+      if (m.id !== id) return;
+      cleanup();
+      resolve(m.results);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`hash worker exited with code ${code}`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ id, tasks });
+  });
+}

@@ -1,0 +1,193 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { syncDirectory } from '../kernel/atomic-file.ts';
+import { errors, fromSystemError } from '../kernel/errors.ts';
+import { type Digest, digestFromHex } from '../kernel/hashing.ts';
+import { digestOfKey, objectKey } from './object-key.ts';
+
+export interface ObjectCacheConfig {
+  root: string;
+  fsync: boolean;
+}
+
+/**
+ * The workspace's local content-addressed cache (`.cairn/cache`). Objects are read-only files
+ * named by their SHA-256; every write goes through a temp file and a rename, and everything that
+ * arrives from elsewhere is hashed on the way in and refused if it does not match.
+ */
+export class ObjectCache {
+  readonly root: string;
+  readonly fsync: boolean;
+
+  constructor(config: ObjectCacheConfig) {
+    this.root = config.root;
+    this.fsync = config.fsync;
+  }
+
+  pathOf(digest: Digest): string {
+    return join(this.root, ...objectKey(digest).split('/'));
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /** A fresh temp path on the cache's file system. */
+  async tempPath(): Promise<string> {
+    const dir = join(this.root, '.tmp');
+    await mkdir(dir, { recursive: true });
+    return join(dir, `${randomBytes(8).toString('hex')}.tmp`);
+  }
+
+  /** Copies `source` to a temp file (a reflink where the file system can). */
+  async copyToTemp(source: string): Promise<string> {
+    const tmp = await this.tempPath();
+    try {
+      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw fromSystemError(err, source);
+    }
+    return tmp;
+  }
+
+  /** Moves a temp file whose content hashes to `digest` into place; drops it if the object exists. */
+  async commitTemp(tmp: string, digest: Digest): Promise<void> {
+    const final = this.pathOf(digest);
+    try {
+      if (await this.has(digest)) {
+        await rm(tmp, { force: true });
+        return;
+      }
+      await chmod(tmp, 0o444);
+      if (this.fsync) {
+        const fh = await open(tmp, 'r');
+        await fh.sync().finally(() => fh.close());
+      }
+      await mkdir(dirname(final), { recursive: true });
+      await rename(tmp, final);
+      if (this.fsync) await syncDirectory(dirname(final));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw fromSystemError(err, final);
+    }
+  }
+
+  /**
+   * Stores a stream as object `digest`, hashing it on the way in. Content that does not match is
+   * discarded and reported as INTEGRITY_ERROR; `source` names where it came from.
+   */
+  async insertStream(digest: Digest, stream: Readable, source: string): Promise<number> {
+    const tmp = await this.tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const fh = await open(tmp, 'wx', 0o644);
+      try {
+        for await (const chunk of stream) {
+          const buf = chunk as Buffer;
+          hash.update(buf);
+          size += buf.length;
+          let off = 0;
+          while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        }
+      } finally {
+        await fh.close();
+      }
+      const actual = digestFromHex(hash.digest('hex'));
+      if (actual !== digest)
+        throw errors.integrity(
+          `object ${digest} from ${source} is corrupt: its content hashes to ${actual}`,
+          {
+            details: { expected: digest, actual, source },
+            hint: 'the corrupt copy was not stored; repair the remote by pushing from a workspace that has the object',
+          },
+        );
+      await this.commitTemp(tmp, digest);
+      return size;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw fromSystemError(err, this.pathOf(digest));
+    }
+  }
+
+  /** Reads a (small) object whole and checks it against its hash. */
+  async readVerified(digest: Digest): Promise<Buffer> {
+    const path = this.pathOf(digest);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw errors.notFound(`object ${digest} is not in the cache`, {
+          details: { digest },
+          hint: 'run `cairn pull` to fetch it from the remote',
+        });
+      throw fromSystemError(err, path);
+    }
+    const actual = digestFromHex(createHash('sha256').update(bytes).digest('hex'));
+    if (actual !== digest) throw this.corrupt(digest, actual);
+    return bytes;
+  }
+
+  /** Hashes an object in the cache again; returns the digest its content actually has. */
+  async rehash(digest: Digest): Promise<Digest> {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(this.pathOf(digest), { highWaterMark: 1 << 20 }))
+      hash.update(chunk as Buffer);
+    return digestFromHex(hash.digest('hex'));
+  }
+
+  corrupt(digest: Digest, actual: Digest): Error {
+    return errors.integrity(`cache object ${digest} is corrupt: its content hashes to ${actual}`, {
+      details: { expected: digest, actual, path: this.pathOf(digest) },
+      hint: 'it was not used; run `cairn pull` to fetch a good copy, or `cairn add` the file again',
+    });
+  }
+
+  /** Every object in the cache. */
+  async list(): Promise<{ digest: Digest; size: number }[]> {
+    const base = join(this.root, 'sha256');
+    const out: { digest: Digest; size: number }[] = [];
+    let shards: string[];
+    try {
+      shards = await readdir(base);
+    } catch {
+      return out;
+    }
+    for (const shard of shards) {
+      for (const name of await readdir(join(base, shard)).catch(() => [] as string[])) {
+        const digest = digestOfKey(`sha256/${shard}/${name}`);
+        if (!digest) continue;
+        const st = await stat(join(base, shard, name)).catch(() => undefined);
+        if (st?.isFile()) out.push({ digest, size: st.size });
+      }
+    }
+    return out;
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await rm(this.pathOf(digest), { force: true });
+  }
+
+  /** Removes temp files left by killed writers (older than `maxAgeMs`). */
+  async removeStaleTemp(maxAgeMs: number): Promise<number> {
+    const dir = join(this.root, '.tmp');
+    let removed = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const st = await stat(join(dir, name)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > maxAgeMs) {
+        await rm(join(dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

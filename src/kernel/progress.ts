@@ -1,0 +1,10 @@
+/** Progress of long work, reported by domain operations and drawn (or ignored) by the shell. */
+export interface ProgressEvent {
+  /** What is happening, e.g. "hashing", "uploading". */
+  phase: string;
+  done: number;
+  total: number;
+  unit: 'files' | 'bytes' | 'objects' | 'stages';
+}
+
+export type ProgressFn = (event: ProgressEvent) => void;

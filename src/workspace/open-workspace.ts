@@ -1,0 +1,83 @@
+import { availableParallelism, hostname } from 'node:os';
+import { openBlobStore, parseBlobUrl } from '../blobs/open-blob-store.ts';
+import type { DataContext, OpenedRemote } from '../data/data-context.ts';
+import { HashPool } from '../data/hash-pool.ts';
+import { ObjectCache } from '../data/object-cache.ts';
+import { PROFILE_MIGRATIONS, ProfileStore } from '../data/profile/profile-store.ts';
+import { STAT_CACHE_MIGRATIONS, StatCache } from '../data/stat-cache.ts';
+import type { CairnConfig } from '../kernel/config.ts';
+import { errors } from '../kernel/errors.ts';
+import type { Logger } from '../kernel/logging.ts';
+import type { MetadataStore, Migration } from '../store/metadata-store.ts';
+import { openMetadataStore } from '../store/open-metadata-store.ts';
+
+/** Every table's migrations, from the modules that own them. */
+export const WORKSPACE_MIGRATIONS: readonly Migration[] = [...STAT_CACHE_MIGRATIONS, ...PROFILE_MIGRATIONS];
+
+export interface Workspace {
+  root: string;
+  config: Readonly<CairnConfig>;
+  metadata: MetadataStore;
+  data: DataContext;
+  close(): Promise<void>;
+}
+
+export interface OpenWorkspaceOptions {
+  log: Logger;
+}
+
+/**
+ * The default wiring: the metadata store the config names (SQLite in `.cairn/` unless told
+ * otherwise), the local cache, the hash workers, and remotes opened on demand.
+ */
+export async function openWorkspace(
+  root: string,
+  config: Readonly<CairnConfig>,
+  options: OpenWorkspaceOptions,
+): Promise<Workspace> {
+  const metadata = await openMetadataStore(config.metadata.uri, WORKSPACE_MIGRATIONS);
+  const cache = new ObjectCache({ root: config.cache.dir, fsync: config.cache.fsync });
+  const jobs = config.core.jobs ?? availableParallelism();
+  const host = hostname();
+  const data: DataContext = {
+    root,
+    cache,
+    statCache: new StatCache(metadata, `${host}:${root}`),
+    cacheStats: new StatCache(metadata, `${host}:${cache.root}#objects`),
+    hashPool: new HashPool({ cacheRoot: cache.root, fsync: cache.fsync, jobs }),
+    profiles: new ProfileStore(metadata),
+    profileOnAdd: config.cache.profile,
+    linkModes: config.cache.link,
+    jobs,
+    ...(config.core.remote !== undefined ? { defaultRemote: config.core.remote } : {}),
+    openRemote: (name) => openNamedRemote(config, name),
+    log: options.log,
+  };
+  return { root, config, metadata, data, close: () => metadata.close() };
+}
+
+async function openNamedRemote(
+  config: Readonly<CairnConfig>,
+  name: string | undefined,
+): Promise<OpenedRemote> {
+  const names = Object.keys(config.remotes);
+  const chosen = name ?? config.core.remote ?? (names.length === 1 ? names[0] : undefined);
+  if (chosen === undefined)
+    throw errors.precondition(names.length === 0 ? 'no remote is configured' : 'no default remote is set', {
+      hint:
+        names.length === 0
+          ? 'add one with: cairn remote add origin <url> --default'
+          : `pass -r <name> (one of ${names.join(', ')}) or run: cairn remote default <name>`,
+    });
+  const remote = config.remotes[chosen];
+  if (!remote)
+    throw errors.notFound(`remote "${chosen}" is not configured`, {
+      hint:
+        names.length > 0
+          ? `configured remotes: ${names.join(', ')}`
+          : 'add it with: cairn remote add <name> <url>',
+    });
+  const store = await openBlobStore(remote);
+  const jobs = remote.jobs ?? (parseBlobUrl(remote.url).kind === 's3' ? 16 : 8);
+  return { name: chosen, store, jobs };
+}
