@@ -37,7 +37,8 @@ export interface CheckoutOptions extends OperationOptions {
 
 /**
  * `cairn checkout`: makes tracked paths match their pointers, linking content out of the cache.
- * A path with local modifications is left alone unless `force` is given; a path whose objects are
+ * A path with local modifications (content that is not in the cache, so would be lost) is left
+ * alone unless `force` is given; a path whose objects are
  * missing or corrupt in the cache is reported and left alone. Other paths still proceed.
  */
 export async function checkoutPaths(
@@ -71,8 +72,9 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
     errors.notFound(`${rel}: ${what} is not in the cache`, { hint: `run: cairn pull ${rel}` });
   if (pointer.type === 'file') {
     if (!existsSync(ctx.cache.pathOf(pointer.hash))) throw notInCache(`object ${pointer.hash}`);
-    if (state.kind !== 'missing' && !options.force)
-      return modified(rel, state.kind === 'directory' ? 'a directory' : 'modified');
+    if (state.kind === 'directory' && !options.force)
+      return modified(rel, 'a directory where a file is tracked');
+    if (state.kind === 'file' && !options.force && !saved(ctx, state.hash)) return modified(rel, 'modified');
     await verifyCacheObjects(ctx, [pointer.hash]);
     if (state.kind === 'directory') rmSync(abs, { recursive: true, force: true });
     await linkFromCache(ctx.cache.pathOf(pointer.hash), abs, modes, 0o644);
@@ -88,11 +90,14 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   const current = new Map<string, Digest>();
   if (state.kind === 'directory') for (const f of state.files) current.set(f.file.rel, f.hash);
   const listed = new Set(manifest.entries.map((e) => e.path));
+  // Content that is in the cache can always be restored, so replacing it loses nothing.
   const extra = [...current.keys()].filter((p) => !listed.has(p));
   const changed = manifest.entries.filter((e) => current.has(e.path) && current.get(e.path) !== e.hash);
+  const unsavedExtra = extra.filter((p) => !saved(ctx, current.get(p) as Digest));
+  const unsavedChanged = changed.filter((e) => !saved(ctx, current.get(e.path) as Digest));
   if (state.kind === 'file' && !options.force) return modified(rel, 'a file where a directory is tracked');
-  if ((extra.length > 0 || changed.length > 0) && !options.force)
-    return modified(rel, `${changed.length} modified and ${extra.length} untracked file(s)`);
+  if ((unsavedExtra.length > 0 || unsavedChanged.length > 0) && !options.force)
+    return modified(rel, `${unsavedChanged.length} modified and ${unsavedExtra.length} untracked file(s)`);
 
   const todo: ManifestEntry[] = manifest.entries.filter((e) => current.get(e.path) !== e.hash);
   await verifyCacheObjects(
@@ -113,6 +118,10 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
     todo.map((e) => ({ path: `${rel}/${e.path}`, abs: join(abs, e.path), hash: e.hash })),
   );
   return { path: rel, outcome: 'checked-out', written: todo.length, removed: extra.length };
+}
+
+function saved(ctx: DataContext, digest: Digest): boolean {
+  return existsSync(ctx.cache.pathOf(digest));
 }
 
 function modified(rel: string, what: string): CheckoutResult {

@@ -6,6 +6,7 @@ import type { DataContext, OperationOptions } from './data-context.ts';
 import { SMALL_FILE_LIMIT } from './hash-file.ts';
 import type { ScannedFile } from './scan.ts';
 import { trustedHash } from './stat-cache.ts';
+import { relPath } from './workspace-paths.ts';
 
 export interface HashedFile {
   file: ScannedFile;
@@ -80,7 +81,7 @@ export async function hashScanned(
     const file = files[i] as ScannedFile;
     const r = results[j];
     if (!r?.ok) {
-      failure ??= hashFailure(file.abs, r);
+      failure ??= hashFailure(file.abs, r, ctx);
       continue;
     }
     if (r.size !== file.signature.size || r.mtimeMs !== file.signature.mtimeMs) {
@@ -105,8 +106,19 @@ async function discardCopies(settled: Promise<PromiseSettledResult<string>[]>): 
   for (const r of await settled) if (r.status === 'fulfilled') await rm(r.value, { force: true });
 }
 
-function hashFailure(path: string, r: { ok: false; errno: string; message: string } | undefined): unknown {
+function hashFailure(
+  path: string,
+  r: { ok: false; errno: string; message: string } | undefined,
+  ctx: DataContext,
+): unknown {
   if (!r) return errors.internal(`no hash result for ${path}`);
+  if (r.errno === 'ENOSPC' || r.errno === 'EDQUOT')
+    return errors.exhausted(
+      `cannot store ${relPath(ctx.root, path)} in the cache (${ctx.cache.root}): no space left on device`,
+      {
+        hint: 'free disk space and run the command again; nothing was half-written',
+      },
+    );
   if (r.errno === 'ECHANGED')
     return errors.precondition(r.message, { hint: 'run the command again once the file is stable' });
   const err = Object.assign(new Error(r.message), { code: r.errno });

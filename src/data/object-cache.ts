@@ -53,9 +53,19 @@ export class ObjectCache {
       await copyFile(source, tmp, constants.COPYFILE_FICLONE);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw fromSystemError(err, source);
+      throw this.#storeError(err, source);
     }
     return tmp;
+  }
+
+  #storeError(err: unknown, what: string): unknown {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      return errors.exhausted(`cannot store ${what} in the cache (${this.root}): no space left on device`, {
+        cause: err,
+        hint: 'free disk space and run the command again; nothing was half-written',
+      });
+    return fromSystemError(err, what);
   }
 
   /** Moves a temp file whose content hashes to `digest` into place; drops it if the object exists. */
@@ -114,7 +124,7 @@ export class ObjectCache {
       return size;
     } catch (err) {
       await rm(tmp, { force: true });
-      throw fromSystemError(err, this.pathOf(digest));
+      throw this.#storeError(err, `object ${digest}`);
     }
   }
 

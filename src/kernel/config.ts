@@ -226,6 +226,19 @@ function applyEnv(raw: Raw, env: NodeJS.ProcessEnv): void {
   }
 }
 
+/**
+ * Parses the text of one remote setting as typed on a command line (`cairn remote modify`),
+ * checking the key and the value's type.
+ */
+export function parseRemoteSetting(key: string, text: string): string | number | boolean {
+  const kind = REMOTE_KEYS[key];
+  if (!kind)
+    throw errors.invalid(`unknown remote setting "${key}"`, {
+      hint: `known: ${Object.keys(REMOTE_KEYS).join(', ')}`,
+    });
+  return fromEnvText(text, kind, key) as string | number | boolean;
+}
+
 function fromEnvText(text: string, kind: Kind, name: string): unknown {
   let value: unknown = text;
   if (kind === 'number') value = Number(text);

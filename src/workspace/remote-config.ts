@@ -5,6 +5,7 @@ import {
   type CairnConfig,
   CONFIG_FILE,
   LOCAL_CONFIG_FILE,
+  parseRemoteSetting,
   type RemoteConfig,
   readConfigDocument,
   WORKSPACE_DIR,
@@ -80,4 +81,25 @@ export async function removeRemote(root: string, config: Readonly<CairnConfig>, 
     if (doc.getIn(['core', 'remote']) === name) doc.deleteIn(['core', 'remote']);
     await writeFileAtomic(path, doc.toString());
   }
+}
+
+/** `cairn remote modify`: sets one setting of a remote, e.g. credentials into config.local.yaml. */
+export async function setRemoteOption(
+  root: string,
+  config: Readonly<CairnConfig>,
+  name: string,
+  key: string,
+  text: string,
+  options: { local?: boolean } = {},
+): Promise<void> {
+  if (!config.remotes[name])
+    throw errors.notFound(`remote "${name}" is not configured`, {
+      hint: 'add it first: cairn remote add <name> <url>',
+    });
+  const value = parseRemoteSetting(key, text);
+  if (key === 'url') parseBlobUrl(String(value));
+  const path = join(root, WORKSPACE_DIR, options.local ? LOCAL_CONFIG_FILE : CONFIG_FILE);
+  const doc = await readConfigDocument(path);
+  doc.setIn(['remotes', name, key], value);
+  await writeFileAtomic(path, doc.toString());
 }

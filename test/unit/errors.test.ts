@@ -14,7 +14,7 @@ const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8
 describe('error registry', () => {
   it('documents every code in docs/errors.md with its HTTP status and exit code', () => {
     const rows = new Map<string, { http: number; exit: number }>();
-    for (const m of doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \|/gm))
+    for (const m of doc.matchAll(/^\| `([A-Z_]+)`\s*\| (\d+)\s*\| (\d+)\s*\|/gm))
       rows.set(m[1] as string, { http: Number(m[2]), exit: Number(m[3]) });
     assert.deepEqual(
       [...rows.keys()].sort(),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseBlobUrl } from '../../blobs/open-blob-store.ts';
-import { addRemote, removeRemote, setDefaultRemote } from '../../workspace/remote-config.ts';
+import { addRemote, removeRemote, setDefaultRemote, setRemoteOption } from '../../workspace/remote-config.ts';
 import { table } from '../format.ts';
 import type { CliSession } from '../session.ts';
 
@@ -72,6 +72,24 @@ export function registerRemote(program: Command, session: () => CliSession): voi
       const { root, config } = await s.config();
       await setDefaultRemote(root, config, name);
       s.out(`default remote: ${name}`);
+    });
+  remote
+    .command('modify')
+    .description(
+      'set one setting of a remote (url, endpoint, region, path_style, access_key_id, secret_access_key, session_token, jobs)',
+    )
+    .argument('<name>')
+    .argument('<key>')
+    .argument('<value>')
+    .option('--local', 'write to .cairn/config.local.yaml (not committed): use it for credentials')
+    .action(async (name: string, key: string, value: string, opts: { local?: boolean }) => {
+      const s = session();
+      const { root, config } = await s.config();
+      await setRemoteOption(root, config, name, key, value, { local: opts.local ?? false });
+      const secret = key === 'secret_access_key' || key === 'session_token';
+      s.out(
+        `remote "${name}": ${key} = ${secret ? '***' : value}${opts.local ? ' (config.local.yaml)' : ''}`,
+      );
     });
   remote
     .command('remove')

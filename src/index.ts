@@ -1,0 +1,26 @@
+/**
+ * Cairn as a library: the same operations the `cairn` CLI runs, for scripts and services.
+ *
+ * @example
+ * import { loadConfig, openWorkspace, addPaths } from 'cairn-mlops';
+ * const config = await loadConfig({ root });
+ * const ws = await openWorkspace(root, config, { log: silentLogger });
+ * await addPaths(ws.data, root, ['data/raw.csv']);
+ * await ws.close();
+ */
+export type { BlobSource, BlobStore } from './blobs/blob-store.ts';
+export { openBlobStore, parseBlobUrl } from './blobs/open-blob-store.ts';
+export { type AddResult, addPaths } from './data/add.ts';
+export { type CheckoutOptions, type CheckoutResult, checkoutPaths } from './data/checkout.ts';
+export { collectGarbage, type GcOptions, type GcReport } from './data/gc.ts';
+export { type DataProfile, profileTable } from './data/profile/data-profile.ts';
+export { type PathStatus, type StatusReport, statusOf } from './data/status.ts';
+export { fetchPaths, pullPaths, pushPaths, type TransferReport } from './data/transfer.ts';
+export { type CairnConfig, loadConfig } from './kernel/config.ts';
+export { CairnError, ERROR_CODES, type ErrorCode, isCairnError } from './kernel/errors.ts';
+export { type Digest, sha256, sha256File } from './kernel/hashing.ts';
+export { type Logger, silentLogger } from './kernel/logging.ts';
+export type { MetadataStore } from './store/metadata-store.ts';
+export { openMetadataStore } from './store/open-metadata-store.ts';
+export { initWorkspace } from './workspace/init-workspace.ts';
+export { openWorkspace, type Workspace } from './workspace/open-workspace.ts';
