@@ -1,0 +1,187 @@
+/**
+ * `npm run bench:data`: Cairn's data versioning against OpenSSL (the hashing limit) and DVC (the
+ * tool users would pick instead), on the same files in one run. Prints a table and writes it to
+ * the "bench:data" section of docs/benchmarks.md.
+ *
+ * Each repetition starts from a fresh repository (empty cache, empty stat cache) with the page
+ * cache warm for both tools:
+ *  1. one large file (1 GiB): `openssl dgst -sha256`, `cairn add`, `dvc add`;
+ *  2. 10,000 small files (1–4 KiB) in one directory: `cairn add`, `dvc add`;
+ *  3. status with nothing changed on those files: `cairn status`, `dvc status`;
+ *  4. push the small files to a local remote, then pull them into a fresh clone.
+ *
+ * Settings (env): BENCH_BIG_MIB (1024), BENCH_FILES (10000), BENCH_REPEAT (3),
+ * BENCH_DVC (path to dvc; default: the project's .venv or next to $CAIRN_TEST_PYTHON),
+ * BENCH_WRITE_DOCS=0 to leave docs/benchmarks.md alone.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CAIRN_BIN, fmtMs, machine, median, replaceSection, timed } from '../support.ts';
+
+const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
+const FILES = Number(process.env.BENCH_FILES ?? 10_000);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const STATUS_RUNS = 5;
+const root = mkdtempSync(join(tmpdir(), 'cairn-bench-data-'));
+const store = join(root, 'data');
+const gitEnv = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.com' };
+
+function findDvc(): string | undefined {
+  if (process.env.BENCH_DVC) return process.env.BENCH_DVC;
+  const py = process.env.CAIRN_TEST_PYTHON;
+  const candidates = [py ? join(dirname(py), 'dvc') : '', fileURLToPath(new URL('../../.venv/bin/dvc', import.meta.url))];
+  return candidates.find((c) => c !== '' && existsSync(c));
+}
+const dvcBin = findDvc();
+
+const run = (cmd: string, args: string[], cwd: string) => timed(cmd, args, { cwd, env: { ...gitEnv, DVC_NO_ANALYTICS: '1' } });
+const cairn = (args: string[], cwd: string) => run(process.execPath, [CAIRN_BIN, ...args], cwd);
+const dvc = (args: string[], cwd: string) => run(dvcBin as string, args, cwd);
+
+function makeData(): void {
+  mkdirSync(store, { recursive: true });
+  const chunk = randomBytes(1 << 20);
+  const fd = openSync(join(store, 'big.bin'), 'w');
+  for (let i = 0; i < BIG_MIB; i++) {
+    chunk.writeUInt32LE(i, 0);
+    writeSync(fd, chunk);
+  }
+  closeSync(fd);
+  for (let i = 0; i < FILES; i++) {
+    const sub = join(store, 'small', `d${i % 100}`);
+    if (i < 100) mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.txt`), randomBytes(256 + (i % 7) * 256).toString('hex'));
+  }
+}
+
+/** A new git repository holding the data (moved in, not copied). */
+function repoWithData(name: string): string {
+  const dir = join(root, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  run('git', ['init', '-q'], dir);
+  renameSync(join(store, 'big.bin'), join(dir, 'big.bin'));
+  renameSync(join(store, 'small'), join(dir, 'small'));
+  return dir;
+}
+
+function giveDataBack(dir: string): void {
+  renameSync(join(dir, 'big.bin'), join(store, 'big.bin'));
+  renameSync(join(dir, 'small'), join(store, 'small'));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+interface Sample {
+  addBig: number;
+  addSmall: number;
+  status: number;
+  push: number;
+  pull: number;
+}
+
+function statusTime(cmd: () => unknown): number {
+  cmd();
+  const times: number[] = [];
+  for (let i = 0; i < STATUS_RUNS; i++) {
+    const start = performance.now();
+    cmd();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+function cairnRound(): Sample {
+  const ws = repoWithData('cairn-ws');
+  const remote = join(root, 'cairn-remote');
+  rmSync(remote, { recursive: true, force: true });
+  cairn(['init'], ws);
+  const addBig = cairn(['add', 'big.bin'], ws).ms;
+  const addSmall = cairn(['add', 'small'], ws).ms;
+  const status = statusTime(() => cairn(['status', '--no-remote', 'small'], ws));
+  cairn(['remote', 'add', 'origin', remote, '--default'], ws);
+  const push = cairn(['push', 'small'], ws).ms;
+  run('git', ['add', '-A'], ws);
+  run('git', ['commit', '-qm', 'data'], ws);
+  const clone = join(root, 'cairn-clone');
+  rmSync(clone, { recursive: true, force: true });
+  run('git', ['clone', '-q', ws, clone], root);
+  const pull = cairn(['pull', 'small'], clone).ms;
+  rmSync(clone, { recursive: true, force: true });
+  rmSync(remote, { recursive: true, force: true });
+  giveDataBack(ws);
+  return { addBig, addSmall, status, push, pull };
+}
+
+function dvcRound(): Sample {
+  const ws = repoWithData('dvc-ws');
+  const remote = join(root, 'dvc-remote');
+  rmSync(remote, { recursive: true, force: true });
+  dvc(['init', '-q'], ws);
+  const addBig = dvc(['add', '-q', 'big.bin'], ws).ms;
+  const addSmall = dvc(['add', '-q', 'small'], ws).ms;
+  const status = statusTime(() => dvc(['status', 'small.dvc'], ws));
+  dvc(['remote', 'add', '-d', 'origin', remote], ws);
+  const push = dvc(['push', '-q', 'small.dvc'], ws).ms;
+  run('git', ['add', '-A'], ws);
+  run('git', ['commit', '-qm', 'data'], ws);
+  const clone = join(root, 'dvc-clone');
+  rmSync(clone, { recursive: true, force: true });
+  run('git', ['clone', '-q', ws, clone], root);
+  const pull = dvc(['pull', '-q', 'small.dvc'], clone).ms;
+  rmSync(clone, { recursive: true, force: true });
+  rmSync(remote, { recursive: true, force: true });
+  giveDataBack(ws);
+  return { addBig, addSmall, status, push, pull };
+}
+
+function medianOf(samples: Sample[], key: keyof Sample): number {
+  return median(samples.map((s) => s[key]));
+}
+
+try {
+  process.stderr.write(`generating ${BIG_MIB} MiB file and ${FILES} small files in ${root}\n`);
+  makeData();
+  const bigPath = join(store, 'big.bin');
+  run('cat', [bigPath], root);
+  const openssl = median(Array.from({ length: REPEAT }, () => run('openssl', ['dgst', '-sha256', bigPath], root).ms));
+  const cairnSamples: Sample[] = [];
+  const dvcSamples: Sample[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    process.stderr.write(`round ${r + 1}/${REPEAT}: cairn\n`);
+    cairnSamples.push(cairnRound());
+    if (dvcBin) {
+      process.stderr.write(`round ${r + 1}/${REPEAT}: dvc\n`);
+      dvcSamples.push(dvcRound());
+    }
+  }
+  const dvcVersion = dvcBin ? dvc(['--version'], root).stdout.trim() : undefined;
+  const mb = (BIG_MIB * 2 ** 20) / 1e6;
+  const rate = (ms: number) => `${Math.round(mb / (ms / 1000))} MB/s`;
+  const c = (k: keyof Sample) => medianOf(cairnSamples, k);
+  const d = (k: keyof Sample) => (dvcSamples.length ? medianOf(dvcSamples, k) : Number.NaN);
+  const vs = (k: keyof Sample) => (dvcSamples.length ? `${(d(k) / c(k)).toFixed(1)}×` : 'n/a');
+  const dvcCell = (k: keyof Sample, extra = '') => (dvcSamples.length ? `${fmtMs(d(k))}${extra}` : 'not installed');
+  const filesPerSec = (ms: number) => `${Math.round(FILES / (ms / 1000)).toLocaleString('en-US')} files/s`;
+  const rows = [
+    `| add one ${BIG_MIB} MiB file | ${fmtMs(c('addBig'))} (${rate(c('addBig'))}) | ${dvcCell('addBig', dvcSamples.length ? ` (${rate(d('addBig'))})` : '')} | ${vs('addBig')} | OpenSSL: ${fmtMs(openssl)} (${rate(openssl)}); Cairn reaches ${Math.round((openssl / c('addBig')) * 100)}% of it |`,
+    `| add ${FILES.toLocaleString('en-US')} small files | ${fmtMs(c('addSmall'))} (${filesPerSec(c('addSmall'))}) | ${dvcCell('addSmall', dvcSamples.length ? ` (${filesPerSec(d('addSmall'))})` : '')} | ${vs('addSmall')} | |`,
+    `| status, nothing changed (${FILES.toLocaleString('en-US')} files) | ${fmtMs(c('status'))} | ${dvcCell('status')} | ${vs('status')} | median of ${STATUS_RUNS} runs |`,
+    `| push ${FILES.toLocaleString('en-US')} files to a local remote | ${fmtMs(c('push'))} | ${dvcCell('push')} | ${vs('push')} | |`,
+    `| pull them into a fresh clone | ${fmtMs(c('pull'))} | ${dvcCell('pull')} | ${vs('pull')} | fetch + checkout |`,
+  ];
+  const body = [
+    `Run on ${new Date().toISOString().slice(0, 10)}: ${machine()}; ${dvcVersion ? `DVC ${dvcVersion}` : 'DVC not installed'}; median of ${REPEAT} fresh repetitions.`,
+    '',
+    '| work | Cairn | DVC | DVC time / Cairn time | notes |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+  process.stdout.write(`${body}\n`);
+  if (process.env.BENCH_WRITE_DOCS !== '0')
+    replaceSection(fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)), 'bench:data', body);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
