@@ -112,6 +112,7 @@ export async function pushPaths(
       if (n.manifest && !present.has(objectKey(n.manifest))) {
         await remote.store.put(objectKey(n.manifest), { file: ctx.cache.pathOf(n.manifest) });
         report.transferred++;
+        report.bytes += statSync(ctx.cache.pathOf(n.manifest)).size;
       }
     }
     return report;
