@@ -11,7 +11,11 @@ export interface Timed {
 }
 
 /** Runs a command to completion and returns its wall time; throws with its stderr when it fails. */
-export function timed(cmd: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Timed {
+export function timed(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Timed {
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd, args, {
     cwd: options.cwd,
@@ -20,7 +24,8 @@ export function timed(cmd: string, args: readonly string[], options: { cwd: stri
     maxBuffer: 1 << 28,
   });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.error ?? ''}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.error ?? ''}`);
   return { ms, stdout: r.stdout };
 }
 
@@ -33,7 +38,8 @@ export function median(values: readonly number[]): number {
 /** One line describing the machine, for the record next to the numbers. */
 export function machine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const fs = spawnSync('df', ['-T', '/tmp'], { encoding: 'utf8' }).stdout.split('\n')[1]?.split(/\s+/)[1] ?? '?';
+  const fs =
+    spawnSync('df', ['-T', '/tmp'], { encoding: 'utf8' }).stdout.split('\n')[1]?.split(/\s+/)[1] ?? '?';
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, /tmp on ${fs}, Node ${process.version}`;
 }
 
@@ -45,10 +51,16 @@ export function replaceSection(path: string, name: string, body: string): void {
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   const next =
-    i >= 0 && j > i ? `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}` : `${text.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
+    i >= 0 && j > i
+      ? `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`
+      : `${text.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
   writeFileSync(path, next);
 }
 
 export function fmtMs(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return ms >= 10_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${Math.round(ms)} ms`;
 }

@@ -13,10 +13,19 @@ import { fileURLToPath } from 'node:url';
 const cairnBin = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
 const keep = process.argv.includes('--keep');
 const base = mkdtempSync(join(tmpdir(), 'cairn-quickstart-'));
-const env = { ...process.env, GIT_AUTHOR_NAME: 'Quickstart', GIT_AUTHOR_EMAIL: 'q@example.com', GIT_COMMITTER_NAME: 'Quickstart', GIT_COMMITTER_EMAIL: 'q@example.com' };
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Quickstart',
+  GIT_AUTHOR_EMAIL: 'q@example.com',
+  GIT_COMMITTER_NAME: 'Quickstart',
+  GIT_COMMITTER_EMAIL: 'q@example.com',
+};
 
 function sh(cwd: string, cmd: string, args: string[], show = true): string {
-  if (show) process.stdout.write(`\n$ ${[cmd === process.execPath ? 'cairn' : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(' ')}\n`);
+  if (show)
+    process.stdout.write(
+      `\n$ ${[cmd === process.execPath ? 'cairn' : cmd, ...(cmd === process.execPath ? args.slice(1) : args)].join(' ')}\n`,
+    );
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
   if (show) process.stdout.write(r.stdout + r.stderr);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${r.status}`);
@@ -28,7 +37,7 @@ const cairn = (cwd: string, ...args: string[]) => sh(cwd, process.execPath, [cai
 function sampleData(dir: string): void {
   mkdirSync(join(dir, 'data', 'images'), { recursive: true });
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const rows = ['id,age,income,region,defaulted'];
   const regions = ['north', 'south', 'east', 'west'];
   for (let i = 1; i <= 5000; i++) {
@@ -37,7 +46,8 @@ function sampleData(dir: string): void {
     rows.push(`${i},${age},${income},${regions[Math.floor(rand() * 4)]},${rand() < 0.2 ? 1 : 0}`);
   }
   writeFileSync(join(dir, 'data', 'loans.csv'), `${rows.join('\n')}\n`);
-  for (let i = 0; i < 200; i++) writeFileSync(join(dir, 'data', 'images', `img-${i}.raw`), Buffer.alloc(2048, i));
+  for (let i = 0; i < 200; i++)
+    writeFileSync(join(dir, 'data', 'images', `img-${i}.raw`), Buffer.alloc(2048, i));
 }
 
 try {
@@ -68,7 +78,9 @@ try {
   sh(base, 'git', ['clone', '-q', project, clone]);
   cairn(clone, 'pull');
   cairn(clone, 'status');
-  process.stdout.write(`\nDone. ${keep ? `Everything is kept in ${base}` : 'Run with --keep to look around afterwards.'}\n`);
+  process.stdout.write(
+    `\nDone. ${keep ? `Everything is kept in ${base}` : 'Run with --keep to look around afterwards.'}\n`,
+  );
 } finally {
   if (!keep) rmSync(base, { recursive: true, force: true });
 }

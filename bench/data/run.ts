@@ -15,7 +15,17 @@
  * BENCH_WRITE_DOCS=0 to leave docs/benchmarks.md alone.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,17 +37,26 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const STATUS_RUNS = 5;
 const root = mkdtempSync(join(tmpdir(), 'cairn-bench-data-'));
 const store = join(root, 'data');
-const gitEnv = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.com' };
+const gitEnv = {
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'b@example.com',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'b@example.com',
+};
 
 function findDvc(): string | undefined {
   if (process.env.BENCH_DVC) return process.env.BENCH_DVC;
   const py = process.env.CAIRN_TEST_PYTHON;
-  const candidates = [py ? join(dirname(py), 'dvc') : '', fileURLToPath(new URL('../../.venv/bin/dvc', import.meta.url))];
+  const candidates = [
+    py ? join(dirname(py), 'dvc') : '',
+    fileURLToPath(new URL('../../.venv/bin/dvc', import.meta.url)),
+  ];
   return candidates.find((c) => c !== '' && existsSync(c));
 }
 const dvcBin = findDvc();
 
-const run = (cmd: string, args: string[], cwd: string) => timed(cmd, args, { cwd, env: { ...gitEnv, DVC_NO_ANALYTICS: '1' } });
+const run = (cmd: string, args: string[], cwd: string) =>
+  timed(cmd, args, { cwd, env: { ...gitEnv, DVC_NO_ANALYTICS: '1' } });
 const cairn = (args: string[], cwd: string) => run(process.execPath, [CAIRN_BIN, ...args], cwd);
 const dvc = (args: string[], cwd: string) => run(dvcBin as string, args, cwd);
 
@@ -146,7 +165,9 @@ try {
   makeData();
   const bigPath = join(store, 'big.bin');
   run('cat', [bigPath], root);
-  const openssl = median(Array.from({ length: REPEAT }, () => run('openssl', ['dgst', '-sha256', bigPath], root).ms));
+  const openssl = median(
+    Array.from({ length: REPEAT }, () => run('openssl', ['dgst', '-sha256', bigPath], root).ms),
+  );
   const cairnSamples: Sample[] = [];
   const dvcSamples: Sample[] = [];
   for (let r = 0; r < REPEAT; r++) {
@@ -163,7 +184,8 @@ try {
   const c = (k: keyof Sample) => medianOf(cairnSamples, k);
   const d = (k: keyof Sample) => (dvcSamples.length ? medianOf(dvcSamples, k) : Number.NaN);
   const vs = (k: keyof Sample) => (dvcSamples.length ? `${(d(k) / c(k)).toFixed(1)}×` : 'n/a');
-  const dvcCell = (k: keyof Sample, extra = '') => (dvcSamples.length ? `${fmtMs(d(k))}${extra}` : 'not installed');
+  const dvcCell = (k: keyof Sample, extra = '') =>
+    dvcSamples.length ? `${fmtMs(d(k))}${extra}` : 'not installed';
   const filesPerSec = (ms: number) => `${Math.round(FILES / (ms / 1000)).toLocaleString('en-US')} files/s`;
   const rows = [
     `| add one ${BIG_MIB} MiB file | ${fmtMs(c('addBig'))} (${rate(c('addBig'))}) | ${dvcCell('addBig', dvcSamples.length ? ` (${rate(d('addBig'))})` : '')} | ${vs('addBig')} | OpenSSL: ${fmtMs(openssl)} (${rate(openssl)}); Cairn reaches ${Math.round((openssl / c('addBig')) * 100)}% of it |`,
