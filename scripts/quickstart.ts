@@ -37,7 +37,10 @@ const cairn = (cwd: string, ...args: string[]) => sh(cwd, process.execPath, [cai
 function sampleData(dir: string): void {
   mkdirSync(join(dir, 'data', 'images'), { recursive: true });
   let seed = 42;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const rows = ['id,age,income,region,defaulted'];
   const regions = ['north', 'south', 'east', 'west'];
   for (let i = 1; i <= 5000; i++) {
