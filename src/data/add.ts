@@ -5,12 +5,10 @@ import { gitTrackedFiles, isInsideGitRepo } from '../kernel/git.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import type { DataContext, OperationOptions } from './data-context.ts';
 import { ensureGitIgnored } from './gitignore.ts';
-import { newHashContext, storeBytes } from './hash-file.ts';
-import { type HashedFile, hashScanned } from './hash-scanned.ts';
-import { encodeManifest, manifestMode } from './manifest.ts';
 import { POINTER_SUFFIX, type Pointer, writePointer } from './pointer.ts';
 import { profileFormatOf, profileTable } from './profile/data-profile.ts';
-import { type ScannedFile, scanPath } from './scan.ts';
+import { scanPath } from './scan.ts';
+import { type Snapshot, snapshotPaths } from './snapshot.ts';
 import { findTrackedPaths } from './tracked-paths.ts';
 import { resolveWorkspacePath, type WorkspacePath } from './workspace-paths.ts';
 
@@ -41,8 +39,7 @@ export async function addPaths(
 ): Promise<AddResult[]> {
   if (inputs.length === 0)
     throw errors.invalid('no paths given', { hint: 'name files or directories: cairn add data/raw.csv' });
-  const scannedAt = Date.now();
-  const targets: { wp: WorkspacePath; files: ScannedFile[]; isDir: boolean }[] = [];
+  const targets: { wp: WorkspacePath; isDir: boolean }[] = [];
   const seen = new Set<string>();
   for (const input of inputs) {
     const wp = await resolveWorkspacePath(ctx.root, cwd, input);
@@ -52,11 +49,7 @@ export async function addPaths(
     const scan = scanPath(wp.abs, ctx.cache.root);
     if (scan.kind === 'missing')
       throw errors.notFound(`${input} does not exist`, { details: { path: wp.rel }, hint: 'check the path' });
-    targets.push(
-      scan.kind === 'file'
-        ? { wp, files: [scan.file], isDir: false }
-        : { wp, files: scan.files, isDir: true },
-    );
+    targets.push({ wp, isDir: scan.kind === 'directory' });
   }
   for (const a of targets)
     for (const b of targets)
@@ -68,46 +61,18 @@ export async function addPaths(
   );
 
   // One hashing run over every file of every target keeps all cores busy.
-  const all: ScannedFile[] = [];
-  const owner: string[] = [];
-  for (const t of targets)
-    for (const f of t.files) {
-      all.push(f);
-      owner.push(t.wp.rel);
-    }
-  const statKey = new Map<ScannedFile, string>();
-  all.forEach((f, i) => {
-    statKey.set(f, f.rel === '' ? (owner[i] as string) : `${owner[i]}/${f.rel}`);
-  });
-  const prefix = targets.length === 1 ? (targets[0] as { wp: WorkspacePath }).wp.rel : '';
-  const hashed = await hashScanned(ctx, all, (f) => statKey.get(f) as string, prefix, {
-    store: true,
-    scannedAt,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  const byFile = new Map<ScannedFile, HashedFile>(hashed.map((h) => [h.file, h]));
+  const snapshots = await snapshotPaths(
+    ctx,
+    targets.map((t) => t.wp.rel),
+    { store: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+  );
 
-  const inline = newHashContext(ctx.cache.root, ctx.cache.fsync);
   // One at a time: targets in the same directory share a .gitignore.
   const results: AddResult[] = [];
-  for (const t of targets) {
-    const hs = t.files.map((f) => byFile.get(f) as HashedFile);
-    let pointer: Pointer;
-    if (t.isDir) {
-      const manifest = encodeManifest({
-        entries: hs.map((h) => ({
-          path: h.file.rel,
-          hash: h.hash,
-          size: h.file.signature.size,
-          mode: manifestMode(h.file.mode),
-        })),
-      });
-      storeBytes(inline, manifest.digest, manifest.bytes);
-      pointer = { type: 'directory', hash: manifest.digest, size: manifest.size, files: hs.length };
-    } else {
-      const h = hs[0] as HashedFile;
-      pointer = { type: 'file', hash: h.hash, size: h.file.signature.size };
-    }
+  for (const [i, t] of targets.entries()) {
+    const snap = snapshots[i] as Snapshot;
+    if (!snap.pointer) throw errors.notFound(`${t.wp.rel} disappeared while it was being added`);
+    const pointer = snap.pointer;
     await writePointer(t.wp.abs, pointer);
     await ensureGitIgnored(t.wp.abs);
     const result: AddResult = {
@@ -115,8 +80,8 @@ export async function addPaths(
       type: pointer.type,
       hash: pointer.hash,
       size: pointer.size,
-      files: hs.length,
-      hashed: hs.filter((h) => h.read).length,
+      files: pointer.type === 'directory' ? pointer.files : 1,
+      hashed: snap.hashed,
     };
     if (!t.isDir) await profileIfTable(ctx, t.wp, pointer.hash, result);
     results.push(result);

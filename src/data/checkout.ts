@@ -8,8 +8,7 @@ import type { Digest } from '../kernel/hashing.ts';
 import type { DataContext, OperationOptions } from './data-context.ts';
 import { linkFromCache } from './link-file.ts';
 import { decodeManifest, type ManifestEntry } from './manifest.ts';
-import { pointerPathFor, readPointer } from './pointer.ts';
-import { selectTracked } from './select-tracked.ts';
+import { readTrackedPointer, selectTracked } from './select-tracked.ts';
 import { type FileSignature, signatureOf } from './stat-cache.ts';
 import { matchesPointer, readWorkspaceState } from './tracked-state.ts';
 import { verifyCacheObjects } from './verify-object.ts';
@@ -62,7 +61,7 @@ export async function checkoutPaths(
 }
 
 async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptions): Promise<CheckoutResult> {
-  const pointer = await readPointer(join(ctx.root, pointerPathFor(rel)), pointerPathFor(rel));
+  const pointer = await readTrackedPointer(ctx, rel);
   const abs = join(ctx.root, rel);
   const modes = options.linkModes ?? ctx.linkModes;
   const state = await readWorkspaceState(ctx, rel);

@@ -4,6 +4,7 @@ import type { Logger } from '../kernel/logging.ts';
 import type { ProgressFn } from '../kernel/progress.ts';
 import type { HashPool } from './hash-pool.ts';
 import type { ObjectCache } from './object-cache.ts';
+import type { Pointer } from './pointer.ts';
 import type { ProfileStore } from './profile/profile-store.ts';
 import type { StatCache } from './stat-cache.ts';
 
@@ -30,6 +31,11 @@ export interface DataContext {
   linkModes: readonly LinkMode[];
   jobs: number;
   defaultRemote?: string;
+  /**
+   * Paths tracked outside pointer files — pipeline outputs recorded in cairn.lock — with what
+   * they should contain. Status, checkout, push, pull and gc treat them like pointers.
+   */
+  pipelineOutputs?: () => Promise<ReadonlyMap<string, Pointer>>;
   /** Opens the named remote, or the default one when no name is given. */
   openRemote(name?: string): Promise<OpenedRemote>;
   log: Logger;

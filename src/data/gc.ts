@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { isCairnError } from '../kernel/errors.ts';
 import { gitReadBlobs, gitSync } from '../kernel/git.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import type { DataContext } from './data-context.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
-import { POINTER_SUFFIX, type Pointer, parsePointer, pointerPathFor, readPointer } from './pointer.ts';
-import { findTrackedPaths } from './tracked-paths.ts';
+import { POINTER_SUFFIX, type Pointer, parsePointer } from './pointer.ts';
+import { readTrackedPointer, selectTracked } from './select-tracked.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -33,11 +32,8 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
  */
 export async function collectGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcReport> {
   const pointers: { where: string; pointer: Pointer }[] = [];
-  for (const rel of await findTrackedPaths(ctx.root))
-    pointers.push({
-      where: rel,
-      pointer: await readPointer(join(ctx.root, pointerPathFor(rel)), pointerPathFor(rel)),
-    });
+  for (const rel of await selectTracked(ctx, ctx.root, []))
+    pointers.push({ where: rel, pointer: await readTrackedPointer(ctx, rel) });
   if (options.allCommits) pointers.push(...(await pointersInGitHistory(ctx.root)));
 
   const keep = new Set<Digest>();

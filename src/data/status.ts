@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { mapConcurrent } from '../kernel/concurrency.ts';
 import { isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import type { DataContext, OperationOptions } from './data-context.ts';
 import { decodeManifest, type Manifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
-import { type Pointer, pointerPathFor, readPointer } from './pointer.ts';
-import { selectTracked } from './select-tracked.ts';
+import type { Pointer } from './pointer.ts';
+import { readTrackedPointer, selectTracked } from './select-tracked.ts';
 import { matchesPointer, readWorkspaceState } from './tracked-state.ts';
 
 export const PATH_STATES = ['unchanged', 'modified', 'missing', 'not-in-cache', 'not-pushed'] as const;
@@ -46,7 +45,7 @@ export async function statusOf(
 ): Promise<StatusReport> {
   const tracked = await selectTracked(ctx, cwd, inputs);
   const paths = await mapConcurrent(tracked, 4, async (rel): Promise<PathStatus> => {
-    const pointer = await readPointer(join(ctx.root, pointerPathFor(rel)), pointerPathFor(rel));
+    const pointer = await readTrackedPointer(ctx, rel);
     const state = await readWorkspaceState(ctx, rel, options);
     const workspace =
       state.kind === 'missing' ? 'missing' : matchesPointer(state, pointer) ? 'unchanged' : 'modified';

@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { mapConcurrent } from '../kernel/concurrency.ts';
 import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
@@ -7,8 +6,7 @@ import { type CheckoutOptions, type CheckoutResult, checkoutPaths } from './chec
 import type { DataContext, OpenedRemote, OperationOptions } from './data-context.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
-import { pointerPathFor, readPointer } from './pointer.ts';
-import { selectTracked } from './select-tracked.ts';
+import { readTrackedPointer, selectTracked } from './select-tracked.ts';
 import { recordVerified } from './verify-object.ts';
 
 export interface TransferOptions extends OperationOptions {
@@ -144,7 +142,7 @@ export async function fetchPaths(
     const pointers = await Promise.all(
       tracked.map(async (rel) => ({
         rel,
-        pointer: await readPointer(join(ctx.root, pointerPathFor(rel)), pointerPathFor(rel)),
+        pointer: await readTrackedPointer(ctx, rel),
       })),
     );
     // Manifests first: they say which files a directory needs.
@@ -246,7 +244,7 @@ async function download(
 }
 
 async function localObjects(ctx: DataContext, rel: string): Promise<Needed> {
-  const pointer = await readPointer(join(ctx.root, pointerPathFor(rel)), pointerPathFor(rel));
+  const pointer = await readTrackedPointer(ctx, rel);
   if (pointer.type === 'file') return { path: rel, files: [pointer.hash] };
   if (!existsSync(ctx.cache.pathOf(pointer.hash)))
     throw errors.notFound(`${rel}: manifest ${pointer.hash} is not in the cache`, {
