@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import { registerDataCommands } from './commands/data-commands.ts';
 import { registerInit } from './commands/init.ts';
+import { registerPipelineDefinition } from './commands/pipeline-definition.ts';
 import { registerRemote } from './commands/remote.ts';
+import { registerRun } from './commands/run.ts';
+import { registerToken } from './commands/token.ts';
 import { registerTransfer } from './commands/transfer.ts';
 import { type CliIO, processIO } from './io.ts';
 import { ReportedFailure } from './reported-failure.ts';
@@ -42,6 +45,9 @@ export function buildProgram(io: CliIO, sessions: CliSession[]): Command {
   registerDataCommands(program, session);
   registerRemote(program, session);
   registerTransfer(program, session);
+  registerToken(program, session);
+  registerPipelineDefinition(program, session);
+  registerRun(program, session);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

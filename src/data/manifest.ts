@@ -25,12 +25,20 @@ function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** UTF-16 order equals UTF-8 byte order unless a string has surrogates or chars above U+D7FF. */
+function sortByBytes(entries: ManifestEntry[]): ManifestEntry[] {
+  const simple = entries.every((e) => !/[\ud800-\uffff]/.test(e.path));
+  return simple
+    ? entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    : entries.sort((a, b) => compareBytes(a.path, b.path));
+}
+
 /**
  * The canonical bytes of a manifest: entries sorted by path, one JSON object per line, fixed key
  * order. Two directories with the same content always give the same bytes and the same hash.
  */
 export function encodeManifest(manifest: Manifest): { bytes: Buffer; digest: Digest; size: number } {
-  const entries = [...manifest.entries].sort((a, b) => compareBytes(a.path, b.path));
+  const entries = sortByBytes([...manifest.entries]);
   let size = 0;
   const lines = [JSON.stringify({ cairn_manifest: MANIFEST_VERSION, files: entries.length })];
   for (let i = 0; i < entries.length; i++) {

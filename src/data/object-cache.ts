@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { syncDirectory } from '../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../kernel/errors.ts';
-import { type Digest, digestFromHex } from '../kernel/hashing.ts';
-import { digestOfKey, objectKey } from './object-key.ts';
+import { type Digest, digestFromHex, digestHex } from '../kernel/hashing.ts';
+import { digestOfKey, isTempName, objectPath, tempNameIn } from './object-key.ts';
 
 export interface ObjectCacheConfig {
   root: string;
@@ -28,7 +28,31 @@ export class ObjectCache {
   }
 
   pathOf(digest: Digest): string {
-    return join(this.root, ...objectKey(digest).split('/'));
+    return objectPath(this.root, digest);
+  }
+
+  /**
+   * Which of `digests` the cache holds. For many digests, listing the shard directories beats
+   * one stat per object.
+   */
+  present(digests: readonly Digest[]): Set<Digest> {
+    const found = new Set<Digest>();
+    if (digests.length < 512) {
+      for (const d of digests) if (existsSync(this.pathOf(d))) found.add(d);
+      return found;
+    }
+    const shards = new Map<string, Set<string>>();
+    for (const d of digests) {
+      const hex = digestHex(d);
+      const shard = hex.slice(0, 2);
+      let names = shards.get(shard);
+      if (!names) {
+        names = new Set(listDir(`${this.root}/sha256/${shard}`));
+        shards.set(shard, names);
+      }
+      if (names.has(hex.slice(2))) found.add(d);
+    }
+    return found;
   }
 
   async has(digest: Digest): Promise<boolean> {
@@ -39,11 +63,14 @@ export class ObjectCache {
     }
   }
 
-  /** A fresh temp path on the cache's file system. */
-  async tempPath(): Promise<string> {
-    const dir = join(this.root, '.tmp');
+  /**
+   * A fresh temp path on the cache's file system: beside the final object when its digest is
+   * known (a same-directory rename), otherwise in `.tmp/`.
+   */
+  async tempPath(digest?: Digest): Promise<string> {
+    const dir = digest ? dirname(this.pathOf(digest)) : join(this.root, '.tmp');
     await mkdir(dir, { recursive: true });
-    return join(dir, `${randomBytes(8).toString('hex')}.tmp`);
+    return tempNameIn(dir, 'c');
   }
 
   /** Copies `source` to a temp file (a reflink where the file system can). */
@@ -95,7 +122,7 @@ export class ObjectCache {
    * discarded and reported as INTEGRITY_ERROR; `source` names where it came from.
    */
   async insertStream(digest: Digest, stream: Readable, source: string): Promise<number> {
-    const tmp = await this.tempPath();
+    const tmp = await this.tempPath(digest);
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -187,17 +214,29 @@ export class ObjectCache {
     await rm(this.pathOf(digest), { force: true });
   }
 
-  /** Removes temp files left by killed writers (older than `maxAgeMs`). */
+  /** Removes temp files left by killed writers (older than `maxAgeMs`), in `.tmp/` and the shards. */
   async removeStaleTemp(maxAgeMs: number): Promise<number> {
-    const dir = join(this.root, '.tmp');
+    const shards = await readdir(join(this.root, 'sha256')).catch(() => [] as string[]);
+    const dirs = [join(this.root, '.tmp'), ...shards.map((s) => join(this.root, 'sha256', s))];
     let removed = 0;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const st = await stat(join(dir, name)).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > maxAgeMs) {
-        await rm(join(dir, name), { force: true });
-        removed++;
+    for (const dir of dirs) {
+      for (const name of await readdir(dir).catch(() => [] as string[])) {
+        if (dir.endsWith('.tmp') ? false : !isTempName(name)) continue;
+        const st = await stat(join(dir, name)).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > maxAgeMs) {
+          await rm(join(dir, name), { force: true });
+          removed++;
+        }
       }
     }
     return removed;
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

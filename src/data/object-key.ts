@@ -15,3 +15,26 @@ export function digestOfKey(key: string): Digest | undefined {
 }
 
 export const OBJECT_PREFIX = 'sha256/';
+
+/** The file of object `digest` under a cache or remote directory (string concatenation: hot path). */
+export function objectPath(root: string, digest: Digest): string {
+  const hex = digestHex(digest);
+  return `${root}/sha256/${hex.slice(0, 2)}/${hex.slice(2)}`;
+}
+
+let tempCounter = 0;
+
+/**
+ * A temp file name for a write into `dir`. Temp files live beside their final name, so the final
+ * rename stays inside one directory: cross-directory renames take a file-system-wide lock, and
+ * one shared temp directory serialises parallel writers on its own lock.
+ */
+export function tempNameIn(dir: string, tag: number | string = 0): string {
+  tempCounter++;
+  return `${dir}/.${process.pid}-${tag}-${tempCounter}.tmp`;
+}
+
+/** True for names that tempNameIn makes. */
+export function isTempName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith('.tmp');
+}

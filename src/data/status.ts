@@ -49,11 +49,20 @@ export async function statusOf(
     const state = await readWorkspaceState(ctx, rel, options);
     const workspace =
       state.kind === 'missing' ? 'missing' : matchesPointer(state, pointer) ? 'unchanged' : 'modified';
-    const manifest = pointer.type === 'directory' ? await tryManifest(ctx, pointer.hash) : undefined;
-    const filesInCache =
-      pointer.type === 'file' ||
-      (manifest?.entries.every((e) => existsSync(ctx.cache.pathOf(e.hash))) ?? false);
-    const inCache = existsSync(ctx.cache.pathOf(pointer.hash)) && filesInCache;
+    // When the workspace matches, its files are the manifest's: no need to read the manifest.
+    const manifest =
+      pointer.type === 'directory' && workspace !== 'unchanged'
+        ? await tryManifest(ctx, pointer.hash)
+        : undefined;
+    let fileHashes: Digest[] | undefined;
+    if (pointer.type === 'file') fileHashes = [];
+    else if (workspace === 'unchanged' && state.kind === 'directory')
+      fileHashes = state.files.map((f) => f.hash);
+    else fileHashes = manifest?.entries.map((e) => e.hash);
+    const inCache =
+      existsSync(ctx.cache.pathOf(pointer.hash)) &&
+      fileHashes !== undefined &&
+      ctx.cache.present(fileHashes).size === new Set(fileHashes).size;
     const status: PathStatus = {
       path: rel,
       type: pointer.type,

@@ -121,7 +121,8 @@ export function parseConfigText(text: string, path: string): Raw {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const line = first?.linePos?.[0]?.line ?? 1;
+    // With prettyErrors off the yaml library leaves linePos unset; pos is the offset.
+    const line = first ? lines.linePos(first.pos[0]).line : 1;
     throw errors.invalid(`${path}:${line}: invalid YAML: ${first?.message.split('\n')[0]}`, {
       hint: 'fix the syntax in that file',
     });

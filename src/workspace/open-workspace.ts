@@ -1,15 +1,23 @@
 import { availableParallelism, hostname } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { openBlobStore, parseBlobUrl } from '../blobs/open-blob-store.ts';
 import type { DataContext, OpenedRemote } from '../data/data-context.ts';
 import { HashPool } from '../data/hash-pool.ts';
 import { ObjectCache } from '../data/object-cache.ts';
 import { PROFILE_MIGRATIONS, ProfileStore } from '../data/profile/profile-store.ts';
 import { STAT_CACHE_MIGRATIONS, StatCache } from '../data/stat-cache.ts';
-import type { CairnConfig } from '../kernel/config.ts';
+import { type CairnConfig, WORKSPACE_DIR } from '../kernel/config.ts';
 import { errors } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
+import { cachedOutputs, readLockFile } from '../pipeline/lock/lock-file.ts';
 import type { MetadataStore, Migration } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
+import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
+import type { TrackingStore } from '../tracking/tracking-store.ts';
+
+/** Where run artifacts of the workspace's tracking store live, inside `.cairn/`. */
+export const ARTIFACTS_DIR = 'artifacts';
 
 /** Every table's migrations, from the modules that own them. */
 export const WORKSPACE_MIGRATIONS: readonly Migration[] = [...STAT_CACHE_MIGRATIONS, ...PROFILE_MIGRATIONS];
@@ -19,6 +27,8 @@ export interface Workspace {
   config: Readonly<CairnConfig>;
   metadata: MetadataStore;
   data: DataContext;
+  /** Experiment tracking in the metadata store; run artifacts under `.cairn/artifacts/`. */
+  tracking: TrackingStore;
   close(): Promise<void>;
 }
 
@@ -50,10 +60,22 @@ export async function openWorkspace(
     linkModes: config.cache.link,
     jobs,
     ...(config.core.remote !== undefined ? { defaultRemote: config.core.remote } : {}),
+    pipelineOutputs: memoise(async () => cachedOutputs(await readLockFile(root))),
     openRemote: (name) => openNamedRemote(config, name),
     log: options.log,
   };
-  return { root, config, metadata, data, close: () => metadata.close() };
+  const tracking = new SqlTrackingStore(metadata, {
+    defaultArtifactRoot: pathToFileURL(join(root, WORKSPACE_DIR, ARTIFACTS_DIR)).href,
+  });
+  return { root, config, metadata, data, tracking, close: () => metadata.close() };
+}
+
+function memoise<T>(fn: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= fn();
+    return value;
+  };
 }
 
 async function openNamedRemote(

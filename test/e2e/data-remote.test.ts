@@ -18,8 +18,11 @@ type Report = {
 function objectsIn(root: string): string[] {
   const base = join(root, 'sha256');
   if (!existsSync(base)) return [];
+  // Dot-files are writers' temp files, which readers never see as objects.
   return readdirSync(base).flatMap((shard) =>
-    readdirSync(join(base, shard)).map((name) => `${shard}${name}`),
+    readdirSync(join(base, shard))
+      .filter((name) => !name.startsWith('.'))
+      .map((name) => `${shard}${name}`),
   );
 }
 

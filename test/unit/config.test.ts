@@ -98,3 +98,12 @@ describe('config loading', () => {
     assert.deepEqual(parseConfigText('# only comments\n', 'x.yaml'), {});
   });
 });
+
+describe('config syntax errors', () => {
+  it('name the line the YAML error is on', () => {
+    assert.throws(
+      () => parseConfigText('core:\n  jobs: 2\ncache:\n  link: [copy\n', 'c.yaml'),
+      /c\.yaml:[45]: invalid YAML/,
+    );
+  });
+});

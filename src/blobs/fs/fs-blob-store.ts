@@ -17,8 +17,6 @@ export interface FsBlobStoreConfig {
   fsync?: boolean;
 }
 
-const TEMP_DIR = '.tmp';
-
 /**
  * Objects as files under a directory. A write goes to `<root>/.tmp/`, is flushed, then renamed
  * into place, so a killed writer leaves at most a temp file that no reader ever sees.
@@ -74,10 +72,11 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, source: BlobSource): Promise<void> {
     const path = this.pathOf(key);
-    const tmpDir = join(this.root, TEMP_DIR);
-    const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+    // The temp file sits beside the final name: the rename stays inside one directory.
+    const dir = dirname(path);
+    const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(tmpDir, { recursive: true });
+      await mkdir(dir, { recursive: true });
       if ('file' in source) {
         await copyFile(source.file, tmp, constants.COPYFILE_FICLONE);
         if (this.#fsync) await syncFile(tmp);
@@ -92,9 +91,8 @@ export class FsBlobStore implements BlobStore {
       } else {
         await pipeline(source.stream, createWriteStream(tmp, { flags: 'wx', flush: this.#fsync }));
       }
-      await mkdir(dirname(path), { recursive: true });
       await rename(tmp, path);
-      if (this.#fsync) await syncDirectory(dirname(path));
+      if (this.#fsync) await syncDirectory(dir);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw fromSystemError(err, path);
@@ -117,7 +115,7 @@ export class FsBlobStore implements BlobStore {
     }
     for (const file of entries) {
       const key = relative(this.root, file).split(sep).join('/');
-      if (key.startsWith(`${TEMP_DIR}/`) || !key.startsWith(prefix)) continue;
+      if (isTemp(key) || !key.startsWith(prefix)) continue;
       const st = await stat(file).catch(() => undefined);
       if (st) yield { key, size: st.size };
     }
@@ -132,11 +130,11 @@ export class FsBlobStore implements BlobStore {
 
   /** Removes temp files older than `maxAgeMs` that killed writers left behind. */
   async removeStaleTemp(maxAgeMs: number): Promise<number> {
-    const dir = join(this.root, TEMP_DIR);
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
     let removed = 0;
-    for (const name of names) {
-      const path = join(dir, name);
+    for (const e of entries) {
+      if (!e.isFile() || !isTemp(e.name)) continue;
+      const path = join(e.parentPath, e.name);
       const st = await stat(path).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs > maxAgeMs) {
         await rm(path, { force: true });
@@ -160,4 +158,10 @@ async function syncFile(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** Temp files are dot-files ending in `.tmp`; keys never look like that. */
+function isTemp(key: string): boolean {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return name.startsWith('.') && name.endsWith('.tmp');
 }

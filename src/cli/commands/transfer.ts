@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import type { DataContext } from '../../data/data-context.ts';
 import type { TransferReport } from '../../data/transfer.ts';
 import { fetchPaths, pullPaths, pushPaths } from '../../data/transfer.ts';
+import { pushRunCache, type RunCachePushReport } from '../../pipeline/run/run-cache-transfer.ts';
 import { formatBytes, plural } from '../format.ts';
 import { ReportedFailure } from '../reported-failure.ts';
 import type { CliSession } from '../session.ts';
@@ -21,6 +23,16 @@ export function registerTransfer(program: Command, session: () => CliSession): v
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
       const report = await pushPaths(ws.data, s.cwd, paths, options(opts, progress));
+      // A push of everything also shares the run cache, so other clones can skip those stages.
+      const runCache = paths.length === 0 ? await pushRunCacheTo(ws.data, opts.remote) : undefined;
+      if (opts.json && runCache) {
+        const withRunCache = { ...report, run_cache: runCache };
+        return finish(s, withRunCache, 'pushed', true);
+      }
+      if (runCache && runCache.transferred > 0 && !opts.json)
+        s.out(
+          `pushed ${plural(runCache.transferred, 'run-cache entry', 'run-cache entries')} (${plural(runCache.objects, 'object')})`,
+        );
       finish(s, report, 'pushed', opts.json);
     });
 
@@ -67,6 +79,18 @@ export function registerTransfer(program: Command, session: () => CliSession): v
       }
       if (result.fetch.failures.length > 0 || failed.length > 0) throw new ReportedFailure();
     });
+}
+
+async function pushRunCacheTo(
+  data: DataContext,
+  remoteName: string | undefined,
+): Promise<RunCachePushReport> {
+  const remote = await data.openRemote(remoteName);
+  try {
+    return await pushRunCache(data, remote);
+  } finally {
+    await remote.store.close?.();
+  }
 }
 
 function options(opts: TransferOpts, progress: ReturnType<CliSession['progress']>) {

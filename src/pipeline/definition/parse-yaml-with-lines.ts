@@ -1,0 +1,155 @@
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+} from 'yaml';
+import type { PipelineProblems } from './pipeline-problems.ts';
+
+/**
+ * A YAML value that remembers the line it came from, so that every check made after parsing
+ * (types, interpolation, expansion, the DAG) can name `file:line`. Aliases and `<<` merge keys are
+ * resolved; a value made by interpolation takes the line of the `${…}` that produced it.
+ */
+export type LNode = LScalar | LSeq | LMap;
+export type ScalarValue = string | number | boolean | null;
+
+export interface LScalar {
+  kind: 'scalar';
+  value: ScalarValue;
+  line: number;
+}
+
+export interface LSeq {
+  kind: 'seq';
+  items: LNode[];
+  line: number;
+}
+
+export interface LEntry {
+  key: string;
+  keyLine: number;
+  value: LNode;
+}
+
+export interface LMap {
+  kind: 'map';
+  entries: LEntry[];
+  line: number;
+}
+
+/**
+ * Parses YAML text into located nodes. Syntax errors (and duplicate keys) are added to
+ * `problems`; the result is undefined when the text could not be parsed or is empty.
+ */
+export function parseYamlWithLines(
+  text: string,
+  file: string,
+  problems: PipelineProblems,
+): LNode | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
+  const [error] = doc.errors;
+  if (error) {
+    // Later syntax errors are mostly echoes of the first one: report that one only.
+    const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
+    const line = lines.linePos(error.pos[0]).line;
+    const source = text.split('\n')[line - 1] ?? '';
+    const hint = /\[.*\$\{/.test(source)
+      ? // biome-ignore lint/suspicious/noTemplateCurlyInString: cairn.yaml's own ${…} syntax.
+        ' (inside [ ] lists, the braces of ${…} are YAML syntax: quote the item, "a/${x}", or write one item per line)'
+      : '';
+    problems.add(file, line, `invalid YAML: ${message}${hint}`);
+    return undefined;
+  }
+  if (doc.contents === null) return undefined;
+  const lineOf = (node: Node | null | undefined, fallback: number): number =>
+    node?.range ? lines.linePos(node.range[0]).line : fallback;
+  return convert(doc, doc.contents as Node, lineOf, 1, 0);
+}
+
+type LineOf = (node: Node | null | undefined, fallback: number) => number;
+
+function convert(doc: Document, raw: Node | null, lineOf: LineOf, fallback: number, depth: number): LNode {
+  let node = raw;
+  const line = lineOf(node, fallback);
+  // Aliases are expanded in place; a bound keeps a self-referencing anchor from looping.
+  if (depth > 100) return { kind: 'scalar', value: null, line };
+  if (isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
+  if (isMap(node)) {
+    const explicit: LEntry[] = [];
+    const merged: LEntry[] = [];
+    for (const pair of node.items as Pair<Node | null, Node | null>[]) {
+      const keyLine = lineOf(pair.key, line);
+      if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
+        for (const source of mergeSources(doc, pair.value)) {
+          const m = convert(doc, source, lineOf, keyLine, depth + 1);
+          if (m.kind === 'map') merged.push(...m.entries);
+        }
+        continue;
+      }
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      explicit.push({ key, keyLine, value: convert(doc, pair.value, lineOf, keyLine, depth + 1) });
+    }
+    const entries = [...explicit];
+    for (const m of merged) if (!entries.some((e) => e.key === m.key)) entries.push(m);
+    return { kind: 'map', entries, line };
+  }
+  if (isSeq(node))
+    return {
+      kind: 'seq',
+      items: (node.items as (Node | null)[]).map((item) => convert(doc, item, lineOf, line, depth + 1)),
+      line,
+    };
+  const value = isScalar(node) ? node.value : null;
+  return { kind: 'scalar', value: toScalar(value), line };
+}
+
+function mergeSources(doc: Document, value: Node | null): (Node | null)[] {
+  const resolved = isAlias(value) ? ((value.resolve(doc) as Node | undefined) ?? null) : value;
+  return isSeq(resolved) ? (resolved.items as (Node | null)[]) : [value];
+}
+
+function toScalar(value: unknown): ScalarValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+/** The plain JavaScript value of a located node. */
+export function toPlain(node: LNode): unknown {
+  if (node.kind === 'scalar') return node.value;
+  if (node.kind === 'seq') return node.items.map(toPlain);
+  const out: Record<string, unknown> = {};
+  for (const e of node.entries) out[e.key] = toPlain(e.value);
+  return out;
+}
+
+/** A located node for a plain value (one read from a params file), placed at `line`. */
+export function fromPlain(value: unknown, line: number): LNode {
+  if (Array.isArray(value)) return { kind: 'seq', items: value.map((v) => fromPlain(v, line)), line };
+  if (typeof value === 'object' && value !== null)
+    return {
+      kind: 'map',
+      entries: Object.entries(value).map(([key, v]) => ({ key, keyLine: line, value: fromPlain(v, line) })),
+      line,
+    };
+  return { kind: 'scalar', value: toScalar(value), line };
+}
+
+/** The entry for `key` in a located map. */
+export function entryOf(map: LMap, key: string): LEntry | undefined {
+  return map.entries.find((e) => e.key === key);
+}
+
+export function describeKind(node: LNode): string {
+  if (node.kind === 'map') return 'a mapping';
+  if (node.kind === 'seq') return 'a list';
+  if (node.value === null) return 'empty';
+  return typeof node.value === 'string' ? `the string ${JSON.stringify(node.value)}` : String(node.value);
+}

@@ -1,0 +1,133 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { BlobStore } from '../blobs/blob-store.ts';
+import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
+import type { Logger } from '../kernel/logging.ts';
+import type { RegistryStore } from '../registry/registry-store.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
+import type { TrackingStore } from '../tracking/tracking-store.ts';
+import { installAuth, type ServerAuth } from './auth/install-auth.ts';
+import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
+
+/** The backends the server translates HTTP to. It reads no environment and picks no backend. */
+export interface ServerDeps {
+  tracking: TrackingStore;
+  registry: RegistryStore;
+  /** Where run artifacts live (the artifact proxy reads and writes here). */
+  artifacts: BlobStore;
+  /** Pinged by /readyz. */
+  metadata: MetadataStore;
+  log: Logger;
+}
+
+export interface ServerOptions {
+  /** Largest JSON body accepted, in bytes (default 16 MiB; MLflow's log-batch limit is 1 MB of payload). */
+  bodyLimit?: number;
+  /** Largest artifact upload accepted through the proxy, in bytes (default 5 GiB). */
+  maxArtifactBytes?: number;
+  /** Require credentials on every route but /healthz and /readyz (see src/server/auth/route-roles.ts). */
+  auth?: ServerAuth | null;
+}
+
+/** A route module: registers its routes on the instance it is given. */
+export type RouteModule = (app: FastifyInstance, deps: ServerDeps, options: Required<ServerOptions>) => void;
+
+const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
+
+/**
+ * Builds the HTTP server (not listening yet): MLflow's REST API under /api/2.0/mlflow and
+ * /ajax-api/2.0/mlflow, the artifact proxy, Cairn's own /api/v1, and /healthz and /readyz.
+ * Errors: MLflow routes answer `{error_code, message}`, Cairn's routes `{code, message, details}`;
+ * anything that is not a CairnError is logged and answered as a 500 with no internals.
+ */
+export function createServer(
+  deps: ServerDeps,
+  options: ServerOptions = {},
+  modules: { mlflow: RouteModule[]; api: RouteModule[]; root: RouteModule[] } = {
+    mlflow: [],
+    api: [],
+    root: [],
+  },
+): FastifyInstance {
+  const opts: Required<ServerOptions> = {
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    maxArtifactBytes: options.maxArtifactBytes ?? 5 * 1024 ** 3,
+    auth: options.auth ?? null,
+  };
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit,
+    // MLflow clients send numbers as strings in query strings and booleans as "true"; coerce.
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  if (opts.auth) installAuth(app, opts.auth);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const mlflow = isMlflowRoute(request);
+    if (isCairnError(err)) {
+      if (mlflow) {
+        const m = MLFLOW_ERRORS[err.code];
+        return reply.status(m.status).send({ error_code: m.error_code, message: err.message });
+      }
+      return reply
+        .status(ERROR_CODES[err.code].http)
+        .send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
+    }
+    if (err.validation || err.statusCode === 400 || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const message = `invalid request: ${err.message}`;
+      return mlflow
+        ? reply.status(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message })
+        : reply.status(400).send({ code: 'INVALID_ARGUMENT', message });
+    }
+    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const message = `request body too large (limit ${opts.bodyLimit} bytes)`;
+      return mlflow
+        ? reply.status(413).send({ error_code: 'RESOURCE_EXHAUSTED', message })
+        : reply.status(413).send({ code: 'RESOURCE_EXHAUSTED', message });
+    }
+    deps.log.error({ err, url: request.url }, 'unhandled error');
+    return mlflow
+      ? reply.status(500).send({ error_code: 'INTERNAL_ERROR', message: 'internal server error' })
+      : reply.status(500).send({ code: 'INTERNAL', message: 'internal server error' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const message = `no endpoint ${request.method} ${request.url.split('?')[0]}`;
+    return isMlflowRoute(request)
+      ? reply.status(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message })
+      : reply.status(404).send({ code: 'NOT_FOUND', message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.metadata.ping();
+      await deps.artifacts.has('readyz-probe');
+      return { status: 'ready' };
+    } catch (err) {
+      deps.log.warn({ err }, 'not ready');
+      return reply.status(503).send({ code: 'UNAVAILABLE', message: 'a backing store is not reachable' });
+    }
+  });
+
+  for (const prefix of MLFLOW_PREFIXES)
+    app.register(
+      async (scope) => {
+        for (const module of modules.mlflow) module(scope, deps, opts);
+      },
+      { prefix },
+    );
+  app.register(
+    async (scope) => {
+      for (const module of modules.api) module(scope, deps, opts);
+    },
+    { prefix: '/api/v1' },
+  );
+  for (const module of modules.root) module(app, deps, opts);
+  return app;
+}
+
+function isMlflowRoute(request: FastifyRequest): boolean {
+  const url = request.url;
+  return url.startsWith('/api/2.0/') || url.startsWith('/ajax-api/2.0/');
+}
