@@ -24,6 +24,14 @@ export interface BlobStore {
   /** The object's content as a stream; NOT_FOUND when it does not exist. */
   get(key: string): Promise<Readable>;
   put(key: string, source: BlobSource): Promise<void>;
+  /**
+   * Stores many objects with the same guarantees as `put`, where batching is much faster (a local
+   * directory makes one batch durable with one file-system sync instead of an fsync per object).
+   * Either every object becomes visible or, on failure, none that was not there before.
+   */
+  putMany?(
+    items: readonly { key: string; source: { file: string } | { bytes: Uint8Array } }[],
+  ): Promise<void>;
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix?: string): AsyncIterable<BlobInfo>;
   /** Removes the object; deleting a missing key is not an error. */

@@ -1,18 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
-import { registerDataCommands } from './commands/data-commands.ts';
-import { registerInit } from './commands/init.ts';
-import { registerPipelineDefinition } from './commands/pipeline-definition.ts';
-import { registerRemote } from './commands/remote.ts';
-import { registerRun } from './commands/run.ts';
-import { registerToken } from './commands/token.ts';
-import { registerTransfer } from './commands/transfer.ts';
 import { type CliIO, processIO } from './io.ts';
 import { ReportedFailure } from './reported-failure.ts';
 import { CliSession, type GlobalOptions } from './session.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+type Register = (program: Command, session: () => CliSession) => void;
+
+/**
+ * Each top-level command and the module that defines it. Only the module of the command being
+ * run is loaded (all of them for help or an unknown command): startup time is part of every
+ * command's latency.
+ */
+const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['init'], load: async () => (await import('./commands/init.ts')).registerInit },
+  {
+    names: ['add', 'status', 'checkout', 'gc', 'data'],
+    load: async () => (await import('./commands/data-commands.ts')).registerDataCommands,
+  },
+  { names: ['remote'], load: async () => (await import('./commands/remote.ts')).registerRemote },
+  {
+    names: ['push', 'fetch', 'pull'],
+    load: async () => (await import('./commands/transfer.ts')).registerTransfer,
+  },
+  { names: ['token', 'user'], load: async () => (await import('./commands/token.ts')).registerToken },
+  {
+    names: ['dag', 'schema'],
+    load: async () => (await import('./commands/pipeline-definition.ts')).registerPipelineDefinition,
+  },
+  { names: ['run'], load: async () => (await import('./commands/run.ts')).registerRun },
+];
+
+/** The command word in `argv`: the first argument that is not a global option or its value. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-C' || a === '--cwd') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
 
 export function cairnVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -21,8 +50,15 @@ export function cairnVersion(): string {
   return pkg.version;
 }
 
-/** Builds the `cairn` command tree; `session()` gives each action its invocation context. */
-export function buildProgram(io: CliIO, sessions: CliSession[]): Command {
+/**
+ * Builds the `cairn` command tree for `argv`; `session()` gives each action its invocation
+ * context. Pass no argv to get every command (for help and documentation).
+ */
+export async function buildProgram(
+  io: CliIO,
+  sessions: CliSession[],
+  argv?: readonly string[],
+): Promise<Command> {
   const program = new Command('cairn')
     .description(
       'Cairn: version data and models, run pipelines, track experiments, serve and monitor models.',
@@ -41,13 +77,9 @@ export function buildProgram(io: CliIO, sessions: CliSession[]): Command {
     sessions.push(s);
     return s;
   };
-  registerInit(program, session);
-  registerDataCommands(program, session);
-  registerRemote(program, session);
-  registerTransfer(program, session);
-  registerToken(program, session);
-  registerPipelineDefinition(program, session);
-  registerRun(program, session);
+  const word = argv ? commandWord(argv) : undefined;
+  const wanted = COMMAND_MODULES.filter((m) => word !== undefined && m.names.includes(word));
+  for (const m of wanted.length > 0 ? wanted : COMMAND_MODULES) (await m.load())(program, session);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -55,7 +87,7 @@ export function buildProgram(io: CliIO, sessions: CliSession[]): Command {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const sessions: CliSession[] = [];
-  const program = buildProgram(io, sessions);
+  const program = await buildProgram(io, sessions, argv);
   let code: number = EXIT.ok;
   try {
     await program.parseAsync([...argv], { from: 'user' });

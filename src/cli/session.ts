@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type CairnConfig, loadConfig } from '../kernel/config.ts';
 import { type Logger, silentLogger } from '../kernel/logging.ts';
 import type { ProgressFn } from '../kernel/progress.ts';
-import { openWorkspace, type Workspace } from '../workspace/open-workspace.ts';
+import type { Workspace } from '../workspace/open-workspace.ts';
 import { lockWorkspace, type WorkspaceLock } from '../workspace/workspace-lock.ts';
 import { findWorkspaceRoot } from '../workspace/workspace-root.ts';
 import type { CliIO } from './io.ts';
@@ -52,7 +52,10 @@ export class CliSession {
   workspace(): Promise<Workspace> {
     this.#workspace ??= this.startLogging()
       .then(() => this.config())
-      .then(({ root, config }) => openWorkspace(root, config, { log: this.log }));
+      .then(async ({ root, config }) => {
+        const { openWorkspace } = await import('../workspace/open-workspace.ts');
+        return openWorkspace(root, config, { log: this.log });
+      });
     return this.#workspace;
   }
 

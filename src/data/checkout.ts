@@ -1,7 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapConcurrent } from '../kernel/concurrency.ts';
 import type { LinkMode } from '../kernel/config.ts';
 import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
@@ -76,7 +75,7 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
     if (state.kind === 'file' && !options.force && !saved(ctx, state.hash)) return modified(rel, 'modified');
     await verifyCacheObjects(ctx, [pointer.hash]);
     if (state.kind === 'directory') rmSync(abs, { recursive: true, force: true });
-    await linkFromCache(ctx.cache.pathOf(pointer.hash), abs, modes, 0o644);
+    linkFromCache(ctx.cache.pathOf(pointer.hash), abs, modes, 0o644);
     await recordWorkspace(ctx, [{ path: rel, abs, hash: pointer.hash }]);
     return { path: rel, outcome: 'checked-out', written: 1, removed: 0 };
   }
@@ -108,10 +107,15 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   if (extra.length > 0) await removeEmptyDirs(abs);
   let done = 0;
   options.onProgress?.({ phase: `checkout ${rel}`, done, total: todo.length, unit: 'files' });
-  await mapConcurrent(todo, 16, async (e) => {
-    await linkFromCache(ctx.cache.pathOf(e.hash), join(abs, e.path), modes, e.mode);
-    options.onProgress?.({ phase: `checkout ${rel}`, done: ++done, total: todo.length, unit: 'files' });
-  });
+  const madeDirs = new Set<string>();
+  for (const e of todo) {
+    linkFromCache(ctx.cache.pathOf(e.hash), join(abs, e.path), modes, e.mode, madeDirs);
+    if (++done % 256 === 0 || done === todo.length) {
+      options.onProgress?.({ phase: `checkout ${rel}`, done, total: todo.length, unit: 'files' });
+      // Let the progress bar draw.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
   await recordWorkspace(
     ctx,
     todo.map((e) => ({ path: `${rel}/${e.path}`, abs: join(abs, e.path), hash: e.hash })),

@@ -1,45 +1,61 @@
-import { constants } from 'node:fs';
-import { chmod, copyFile, link, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
-import { tempPathFor } from '../kernel/atomic-file.ts';
 import type { LinkMode } from '../kernel/config.ts';
 import { fromSystemError } from '../kernel/errors.ts';
+import { tempNameIn } from './object-key.ts';
 
 /**
  * Places the cache object `source` at `dest` using the first link mode that works, through a temp
  * name and a rename so `dest` is never half-written. Returns the mode used.
+ *
+ * Synchronous on purpose: checkout places thousands of small files, and a tight loop of system
+ * calls is several times faster than a round trip through the thread pool for each.
  */
-export async function linkFromCache(
+export function linkFromCache(
   source: string,
   dest: string,
   modes: readonly LinkMode[],
   fileMode: number,
-): Promise<LinkMode> {
-  await mkdir(dirname(dest), { recursive: true });
+  madeDirs?: Set<string>,
+): LinkMode {
+  const dir = dirname(dest);
+  if (!madeDirs?.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs?.add(dir);
+  }
   let lastError: unknown;
   for (const mode of modes) {
-    const tmp = tempPathFor(dest);
+    const tmp = tempNameIn(dir, 'l');
     try {
       switch (mode) {
         case 'reflink':
-          await copyFile(source, tmp, constants.COPYFILE_FICLONE_FORCE);
-          await chmod(tmp, fileMode);
+          copyFileSync(source, tmp, constants.COPYFILE_FICLONE_FORCE);
+          chmodSync(tmp, fileMode);
           break;
         case 'copy':
-          await copyFile(source, tmp);
-          await chmod(tmp, fileMode);
+          copyFileSync(source, tmp);
+          chmodSync(tmp, fileMode);
           break;
         case 'hardlink':
-          await link(source, tmp);
+          linkSync(source, tmp);
           break;
         case 'symlink':
-          await symlink(source, tmp);
+          symlinkSync(source, tmp);
           break;
       }
-      await rename(tmp, dest);
+      renameSync(tmp, dest);
       return mode;
     } catch (err) {
-      await rm(tmp, { force: true });
+      rmSync(tmp, { force: true });
       lastError = err;
       const code = (err as NodeJS.ErrnoException).code;
       // Out of space or permissions will not get better with another mode.

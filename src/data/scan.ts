@@ -41,20 +41,21 @@ export function scanPath(abs: string, cacheRoot: string): ScanResult {
 
 function scanDirectory(root: string, cacheRoot: string): ScannedFile[] {
   const files: ScannedFile[] = [];
-  const walk = (dir: string) => {
+  // Relative paths are built while walking: path.relative / join per file cost more than lstat.
+  const walk = (dir: string, prefix: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const abs = join(dir, e.name);
+      const abs = `${dir}/${e.name}`;
+      const rel = prefix === '' ? e.name : `${prefix}/${e.name}`;
       if (e.isDirectory()) {
-        walk(abs);
+        walk(abs, rel);
         continue;
       }
-      const rel = relative(root, abs).split(sep).join('/');
       const file = scanEntry(abs, rel, lstatSync(abs), cacheRoot);
       if (file) files.push(file);
       else throw errors.invalid(`${abs} is a symbolic link to a directory, which Cairn cannot track`);
     }
   };
-  walk(root);
+  walk(root, '');
   return files;
 }
 

@@ -69,7 +69,14 @@ export class StatCache {
             [this.#scope, [...prefix].length, prefix],
           );
     const map = new Map<string, StatCacheEntry>();
-    for (const r of rows) map.set(r.path, fromRow(r));
+    for (const r of rows)
+      map.set(r.path, {
+        size: r.size,
+        mtimeMs: r.mtime_ms,
+        ino: r.ino,
+        hash: r.hash as Digest,
+        checkedAt: r.checked_at,
+      });
     return map;
   }
 

@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { mapConcurrent } from '../kernel/concurrency.ts';
+import { chunk, mapConcurrent } from '../kernel/concurrency.ts';
 import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import { type CheckoutOptions, type CheckoutResult, checkoutPaths } from './checkout.ts';
 import type { DataContext, OpenedRemote, OperationOptions } from './data-context.ts';
+import { SMALL_FILE_LIMIT } from './hash-file.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
 import { readTrackedPointer, selectTracked } from './select-tracked.ts';
@@ -78,25 +79,29 @@ export async function pushPaths(
     const failed = new Set<Digest>(missingLocal);
     const total = sendable.reduce((n, d) => n + statSync(ctx.cache.pathOf(d)).size, 0);
     options.onProgress?.({ phase: 'uploading', done: 0, total, unit: 'bytes' });
-    await mapConcurrent(sendable, remote.jobs, async (digest) => {
-      try {
-        await remote.store.put(objectKey(digest), { file: ctx.cache.pathOf(digest) });
-        report.transferred++;
-        report.bytes += statSync(ctx.cache.pathOf(digest)).size;
+    const putMany = remote.store.putMany?.bind(remote.store);
+    if (putMany) {
+      // Batches: one durable sync per batch instead of one per object.
+      for (const batch of chunk(sendable, 2000)) {
+        await putMany(batch.map((d) => ({ key: objectKey(d), source: { file: ctx.cache.pathOf(d) } })));
+        report.transferred += batch.length;
+        report.bytes += batch.reduce((n, d) => n + statSync(ctx.cache.pathOf(d)).size, 0);
         options.onProgress?.({ phase: 'uploading', done: report.bytes, total, unit: 'bytes' });
-      } catch (err) {
-        if (
-          !isCairnError(err) ||
-          err.code === 'UNAVAILABLE' ||
-          err.code === 'PERMISSION_DENIED' ||
-          err.code === 'UNAUTHENTICATED' ||
-          err.code === 'RESOURCE_EXHAUSTED'
-        )
-          throw err;
-        failed.add(digest);
-        failures.push({ path: pathOfDigest(needed, digest), digest, code: err.code, message: err.message });
       }
-    });
+    } else {
+      await mapConcurrent(sendable, remote.jobs, async (digest) => {
+        try {
+          await remote.store.put(objectKey(digest), { file: ctx.cache.pathOf(digest) });
+          report.transferred++;
+          report.bytes += statSync(ctx.cache.pathOf(digest)).size;
+          options.onProgress?.({ phase: 'uploading', done: report.bytes, total, unit: 'bytes' });
+        } catch (err) {
+          if (!isCairnError(err) || fatal(err.code)) throw err;
+          failed.add(digest);
+          failures.push({ path: pathOfDigest(needed, digest), digest, code: err.code, message: err.message });
+        }
+      });
+    }
     for (const n of needed) {
       const lost = n.files.filter((d) => failed.has(d));
       if (lost.length > 0) {
@@ -203,11 +208,62 @@ async function download(
   if (phase !== 'manifests') report.objects += byDigest.size;
   const missing = [...byDigest.keys()].filter((d) => !existsSync(ctx.cache.pathOf(d)));
   if (missing.length === 0) return;
-  const onRemote = await remote.store.hasMany(missing.map(objectKey));
   let done = 0;
   options.onProgress?.({ phase, done, total: missing.length, unit: 'objects' });
   const arrived: Digest[] = [];
-  await mapConcurrent(missing, remote.jobs, async (digest) => {
+  let streamed = missing;
+  const pathOf = remote.store.pathOf?.bind(remote.store);
+  if (pathOf) {
+    // A remote directory: read its files on the hash workers, which verify and store them in
+    // parallel; only large files go through the stream path below.
+    const small: { digest: Digest; path: string; size: number }[] = [];
+    streamed = [];
+    for (const digest of missing) {
+      const path = pathOf(objectKey(digest));
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st && st.size <= SMALL_FILE_LIMIT) small.push({ digest, path, size: st.size });
+      else streamed.push(digest);
+    }
+    const results = await ctx.hashPool.hash(
+      small.map((o) => ({ path: o.path, store: true, size: o.size })),
+      (files) => {
+        done += files;
+        options.onProgress?.({ phase, done, total: missing.length, unit: 'objects' });
+      },
+    );
+    small.forEach((o, i) => {
+      const r = results[i];
+      const path = byDigest.get(o.digest) as string;
+      if (r?.ok && r.hash === o.digest) {
+        report.transferred++;
+        report.bytes += r.size;
+        arrived.push(o.digest);
+      } else if (r?.ok) {
+        report.failures.push({
+          path,
+          digest: o.digest,
+          code: 'INTEGRITY_ERROR',
+          message: `${path}: object ${o.digest} from remote "${remote.name}" is corrupt: its content hashes to ${r.hash}`,
+        });
+      } else if (r?.errno === 'ENOSPC' || r?.errno === 'EDQUOT') {
+        throw errors.exhausted(
+          `cannot store ${path} in the cache (${ctx.cache.root}): no space left on device`,
+          {
+            hint: 'free disk space and run the command again; nothing was half-written',
+          },
+        );
+      } else {
+        report.failures.push({
+          path,
+          digest: o.digest,
+          code: 'UNAVAILABLE',
+          message: `${path}: ${r?.message}`,
+        });
+      }
+    });
+  }
+  const onRemote = await remote.store.hasMany(streamed.map(objectKey));
+  await mapConcurrent(streamed, remote.jobs, async (digest) => {
     const path = byDigest.get(digest) as string;
     if (!onRemote.has(objectKey(digest))) {
       report.failures.push({
@@ -228,14 +284,7 @@ async function download(
       report.bytes += size;
       arrived.push(digest);
     } catch (err) {
-      if (
-        !isCairnError(err) ||
-        err.code === 'UNAVAILABLE' ||
-        err.code === 'PERMISSION_DENIED' ||
-        err.code === 'UNAUTHENTICATED' ||
-        err.code === 'RESOURCE_EXHAUSTED'
-      )
-        throw err;
+      if (!isCairnError(err) || fatal(err.code)) throw err;
       report.failures.push({ path, digest, code: err.code, message: `${path}: ${err.message}` });
     }
     options.onProgress?.({ phase, done: ++done, total: missing.length, unit: 'objects' });
@@ -260,4 +309,14 @@ function unique<T>(items: readonly T[]): T[] {
 
 function pathOfDigest(needed: readonly Needed[], digest: Digest): string {
   return needed.find((n) => n.files.includes(digest))?.path ?? digest;
+}
+
+/** Errors that stop a whole transfer rather than one object. */
+function fatal(code: string): boolean {
+  return (
+    code === 'UNAVAILABLE' ||
+    code === 'PERMISSION_DENIED' ||
+    code === 'UNAUTHENTICATED' ||
+    code === 'RESOURCE_EXHAUSTED'
+  );
 }

@@ -208,17 +208,16 @@ export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
   });
 }
 
-/** max_results for searches: default 1,000, between 1 and 50,000. */
+/** max_results for searches: default 1,000, between 1 and `cap` (50,000, MLflow's limit). */
 export function validateMaxResults(
   value: number | undefined,
   fallback: number = LIMITS.defaultMaxResults,
+  cap: number = LIMITS.maxResults,
 ): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1)
     throw errors.invalid(`Invalid value for max_results. It must be a positive integer, but got ${value}`);
-  if (value > LIMITS.maxResults)
-    throw errors.invalid(
-      `Invalid value for max_results. It must be at most ${LIMITS.maxResults}, but got ${value}`,
-    );
+  if (value > cap)
+    throw errors.invalid(`Invalid value for max_results. It must be at most ${cap}, but got ${value}`);
   return value;
 }

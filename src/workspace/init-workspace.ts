@@ -37,6 +37,7 @@ const CONFIG_TEMPLATE = `# Cairn workspace settings (committed to git). Secrets 
 
 const GITIGNORE = `# Local to this machine: never committed.
 /cache/
+/artifacts/
 /tmp/
 /cairn.db
 /cairn.db-*

@@ -13,7 +13,7 @@ import { schedule } from './scheduler.ts';
 import { selectStages } from './select-stages.ts';
 import { ignoreOutputs } from './stage-outputs.ts';
 import { type RunContext, runStage } from './stage-runner.ts';
-import { readStageState } from './stage-state.ts';
+import { PathHashes, readStageState } from './stage-state.ts';
 
 export interface RunPipelineOptions {
   ctx: DataContext;
@@ -96,14 +96,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     force: options.force ?? false,
     useRunCache: options.useRunCache ?? true,
     runCache: new LocalRunCache(ctx.cache.root),
+    hashes: new PathHashes(ctx),
     remote: remotes.get,
     dropRemote: remotes.drop,
-    env: {
-      ...options.env,
-      CAIRN_RUN_ID: runId,
-      CAIRN_TRACKING_URI: options.trackingUri,
-      CAIRN_WORKSPACE: ctx.root,
-    },
+    env: options.env,
+    cairnEnv: { CAIRN_RUN_ID: runId, CAIRN_TRACKING_URI: options.trackingUri, CAIRN_WORKSPACE: ctx.root },
     logDir: join(options.logRoot, runId),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
@@ -141,7 +138,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
 
   await commits;
   const outcomes = [...results.values()];
-  const status: PipelineRunStatus = options.signal?.aborted
+  const stopped = options.signal?.aborted && outcomes.some((o) => o === 'killed' || o === 'not-run');
+  const status: PipelineRunStatus = stopped
     ? 'KILLED'
     : outcomes.some((o) => o === 'failed' || o === 'killed')
       ? 'FAILED'
@@ -165,8 +163,9 @@ export async function planPipeline(options: PlanOptions): Promise<PlannedStage[]
   const selected = selectStages(pipeline, options.targets ?? [], options.downstream ?? false);
   const byName = new Map(pipeline.stages.map((s) => [s.name, s]));
   const lock = await readLockFile(ctx.root);
+  const hashes = new PathHashes(ctx);
   const states = await Promise.all(
-    selected.map((n) => readStageState(ctx, pipeline, byName.get(n) as StageDefinition)),
+    selected.map((n) => readStageState(hashes, pipeline, byName.get(n) as StageDefinition)),
   );
   const willRun = new Set<string>();
   return selected.map((name, i) => {

@@ -42,6 +42,8 @@ export async function runStageCommands(
 ): Promise<StageProcessResult> {
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
+  // A log that cannot be written (disk full) must not bring the run down; the output still flows.
+  log.on('error', () => undefined);
   const tail = { stdout: [] as string[], stderr: [] as string[] };
   try {
     for (const cmd of cmds) {

@@ -19,7 +19,13 @@ import type { StageRecord } from './run-recorder.ts';
 import type { TaskOutcome } from './scheduler.ts';
 import { clearOutputs, missingOutputs, placeOutputs, saveOutputs } from './stage-outputs.ts';
 import { runStageCommands } from './stage-process.ts';
-import { lockEntryOf, readStageState, type StageState, stageOutputs } from './stage-state.ts';
+import {
+  lockEntryOf,
+  type PathHashes,
+  readStageState,
+  type StageState,
+  stageOutputs,
+} from './stage-state.ts';
 
 /** What every stage of one run shares. */
 export interface RunContext {
@@ -31,12 +37,16 @@ export interface RunContext {
   force: boolean;
   useRunCache: boolean;
   runCache: LocalRunCache;
+  /** Hashes of workspace paths, shared by the stages of the run. */
+  hashes: PathHashes;
   /** The default remote, opened on first use; undefined when there is none or it failed. */
   remote(): Promise<OpenedRemote | undefined>;
   /** Stops using the remote for the rest of the run (it failed). */
   dropRemote(reason: string): void;
-  /** The environment every stage gets (the user's, plus CAIRN_RUN_ID and friends). */
+  /** The environment stages start from (the user's). */
   env: NodeJS.ProcessEnv;
+  /** CAIRN_RUN_ID and friends, set over the user's environment and the stage's `env`. */
+  cairnEnv: Record<string, string>;
   logDir: string;
   signal?: AbortSignal;
   killGraceMs?: number;
@@ -90,7 +100,7 @@ export async function runStage(run: RunContext, stage: StageDefinition): Promise
   };
 
   run.emit({ type: 'stage', stage: stage.name, state: 'checking', reasons: [] });
-  const state = await readStageState(run.ctx, run.pipeline, stage);
+  const state = await readStageState(run.hashes, run.pipeline, stage);
   if (state.missingParams.length > 0)
     return end('failed', [], [], state, {
       error: `params ${state.missingParams.join(', ')} are not defined`,
@@ -109,11 +119,15 @@ export async function runStage(run: RunContext, stage: StageDefinition): Promise
     if (restored) return end('restored', [...reasons, 'restored from run cache'], restored.outs, state);
   }
 
+  const cwd = join(run.ctx.root, stage.wdir);
+  if (!existsSync(cwd))
+    return end('failed', reasons, [], state, { error: `wdir ${stage.wdir} does not exist` });
   run.emit({ type: 'stage', stage: stage.name, state: 'running', reasons });
+  run.hashes.invalidate(stageOutputs(stage).map((o) => o.path));
   await clearOutputs(run.ctx.root, stage);
   const result = await runStageCommands(stage.cmd, {
-    cwd: join(run.ctx.root, stage.wdir),
-    env: { ...run.env, ...stage.env, CAIRN_STAGE: stage.name },
+    cwd,
+    env: { ...run.env, ...stage.env, ...run.cairnEnv, CAIRN_STAGE: stage.name },
     logFile,
     onLine: (stream, line) => run.emit({ type: 'output', stage: stage.name, stream, line }),
     ...(run.signal ? { signal: run.signal } : {}),
@@ -180,6 +194,7 @@ async function restoreFromRunCache(
       });
       return undefined;
     }
+    run.hashes.invalidate(hit.outs.map((o) => o.path));
     await placeOutputs(run.ctx, hit.outs);
   } catch (err) {
     if (!isCairnError(err)) throw err;

@@ -19,22 +19,59 @@ export function stageOutputs(stage: StageDefinition): OutputSpec[] {
 }
 
 /**
+ * Hashes of workspace paths for the length of one run, so a dep that many stages share is scanned
+ * once. A stage that writes paths invalidates them (and anything inside or around them) before
+ * the stages that depend on it start.
+ */
+export class PathHashes {
+  readonly #ctx: DataContext;
+  readonly #known = new Map<string, Promise<LockedPath | undefined>>();
+
+  constructor(ctx: DataContext) {
+    this.#ctx = ctx;
+  }
+
+  async get(paths: readonly string[]): Promise<Map<string, LockedPath | undefined>> {
+    const todo = paths.filter((p) => !this.#known.has(p));
+    if (todo.length > 0) {
+      const hashed = hashPaths(this.#ctx, todo);
+      for (const p of todo) {
+        const one = hashed.then((m) => m.get(p));
+        // A failed hash is not remembered: the next stage that asks tries again.
+        one.catch(() => this.#known.delete(p));
+        this.#known.set(p, one);
+      }
+    }
+    const values = await Promise.all(paths.map((p) => this.#known.get(p)));
+    return new Map(paths.map((p, i) => [p, values[i]]));
+  }
+
+  invalidate(written: readonly string[]): void {
+    for (const p of [...this.#known.keys()])
+      if (written.some((w) => p === w || p.startsWith(`${w}/`) || w.startsWith(`${p}/`)))
+        this.#known.delete(p);
+  }
+}
+
+/**
  * Hashes the stage's deps and outputs as they are now, through the stat cache (unchanged files
- * are not read) and without storing anything. One snapshot per path keeps each stat-cache
- * lookup to that path's prefix.
+ * are not read) and without storing anything.
  */
 export async function readStageState(
-  ctx: DataContext,
+  hashes: PathHashes,
   pipeline: Pipeline,
   stage: StageDefinition,
 ): Promise<StageState> {
   const outPaths = stageOutputs(stage).map((o) => o.path);
-  const [deps, outs] = await Promise.all([hashPaths(ctx, stage.deps), hashPaths(ctx, outPaths)]);
+  const [deps, outs] = await Promise.all([hashes.get(stage.deps), hashes.get(outPaths)]);
   const { values, missing } = stageParamValues(pipeline, stage);
   return { deps, outs, params: values, missingParams: missing };
 }
 
-/** Hashes paths now; with `store`, their content also goes into the cache. */
+/**
+ * Hashes paths now; with `store`, their content also goes into the cache. One snapshot per path
+ * keeps each stat-cache lookup to that path's prefix.
+ */
 export async function hashPaths(
   ctx: DataContext,
   paths: readonly string[],

@@ -2,7 +2,7 @@ import { errors } from '../../kernel/errors.ts';
 import type { SqlExecutor } from '../../store/metadata-store.ts';
 import type { Experiment, LifecycleStage, Tag } from '../tracking-types.ts';
 import { EXPERIMENT_COLUMNS } from './experiment-search.ts';
-import { append } from './run-data.ts';
+import { append, CHUNK, inList } from './run-data.ts';
 
 /** Reading experiments, and the checks writes to them share. */
 
@@ -57,12 +57,12 @@ export async function activeExperimentRow(db: SqlExecutor, id: string): Promise<
 /** Experiments with their tags: one query for the tags of all of them. */
 export async function withTags(db: SqlExecutor, rows: readonly ExperimentRow[]): Promise<Experiment[]> {
   const tagsOf = new Map<number, Tag[]>();
-  for (let from = 0; from < rows.length; from += 500) {
-    const ids = rows.slice(from, from + 500).map((r) => r.experiment_id);
+  for (let from = 0; from < rows.length; from += CHUNK) {
+    const ids = inList(rows.slice(from, from + CHUNK).map((r) => r.experiment_id));
     const tags = await db.all<{ experiment_id: number; key: string; value: string }>(
       `SELECT experiment_id, key, value FROM tracking_experiment_tags
-       WHERE experiment_id IN (${ids.map(() => '?').join(', ')}) ORDER BY experiment_id, key`,
-      ids,
+       WHERE experiment_id ${ids.sql} ORDER BY experiment_id, key`,
+      ids.params,
     );
     for (const t of tags) append(tagsOf, t.experiment_id, { key: t.key, value: t.value });
   }

@@ -61,17 +61,17 @@ export function toMetric(row: MetricRow): Metric {
 }
 
 /** Most ids per IN list: far below SQLite's and PostgreSQL's parameter limits. */
-const CHUNK = 512;
+export const CHUNK = 512;
 
 /**
  * `IN (?, …)` for `ids`, padded (by repeating the last id) to a power of two so that only ten
  * distinct statement texts exist for the prepared-statement caches.
  */
-export function inList(ids: readonly string[]): { sql: string; params: string[] } {
+export function inList<T extends string | number>(ids: readonly T[]): { sql: string; params: T[] } {
   let size = 1;
   while (size < ids.length) size *= 2;
   const params = [...ids];
-  while (params.length < size) params.push(ids[ids.length - 1] as string);
+  while (params.length < size) params.push(ids[ids.length - 1] as T);
   return { sql: `IN (${params.map(() => '?').join(', ')})`, params };
 }
 

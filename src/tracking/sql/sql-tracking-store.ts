@@ -298,7 +298,11 @@ export class SqlTrackingStore implements TrackingStore {
     key: string,
     options: { max_results?: number; page_token?: string } = {},
   ): Promise<Page<Metric>> {
-    const max = options.max_results === undefined ? undefined : validateMaxResults(options.max_results);
+    // A metric history has no upper bound on its page size (MLflow's clients ask for 25,000).
+    const max =
+      options.max_results === undefined
+        ? undefined
+        : validateMaxResults(options.max_results, undefined, Number.MAX_SAFE_INTEGER - 1);
     const offset = decodePageToken(options.page_token);
     await this.#init();
     const select = `SELECT key, value, timestamp, step, is_nan FROM tracking_metrics
