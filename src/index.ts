@@ -7,6 +7,13 @@
  * const ws = await openWorkspace(root, config, { log: silentLogger });
  * await addPaths(ws.data, root, ['data/raw.csv']);
  * await ws.close();
+ *
+ * @example
+ * import { Tracking } from 'cairn-mlops';
+ * const tracking = await Tracking.fromEnv();
+ * await tracking.startRun({ experiment: 'churn' });
+ * tracking.logMetric('auc', 0.91, { step: 3 });
+ * await tracking.endRun();
  */
 export type { BlobSource, BlobStore } from './blobs/blob-store.ts';
 export { openBlobStore, parseBlobUrl } from './blobs/open-blob-store.ts';
@@ -20,7 +27,17 @@ export { type CairnConfig, loadConfig } from './kernel/config.ts';
 export { CairnError, ERROR_CODES, type ErrorCode, isCairnError } from './kernel/errors.ts';
 export { type Digest, sha256, sha256File } from './kernel/hashing.ts';
 export { type Logger, silentLogger } from './kernel/logging.ts';
+export {
+  type ConnectOptions,
+  type LogInputOptions,
+  type LogMetricOptions,
+  type StartRunOptions,
+  Tracking,
+} from './sdk/tracking.ts';
+export { resolveTrackingTarget, type TrackingTarget } from './sdk/tracking-uri.ts';
 export type { MetadataStore } from './store/metadata-store.ts';
 export { openMetadataStore } from './store/open-metadata-store.ts';
+export type { TrackingStore } from './tracking/tracking-store.ts';
+export type { Experiment, Metric, Run, RunInfo, RunStatus } from './tracking/tracking-types.ts';
 export { initWorkspace } from './workspace/init-workspace.ts';
 export { openWorkspace, type Workspace } from './workspace/open-workspace.ts';

@@ -55,6 +55,9 @@ function findDvc(): string | undefined {
 }
 const dvcBin = findDvc();
 
+/** Flushes dirty pages first, so no measurement pays for the previous step's writeback. */
+const settle = () => run('sync', [], root);
+
 const run = (cmd: string, args: string[], cwd: string) =>
   timed(cmd, args, { cwd, env: { ...gitEnv, DVC_NO_ANALYTICS: '1' } });
 const cairn = (args: string[], cwd: string) => run(process.execPath, [CAIRN_BIN, ...args], cwd);
@@ -117,16 +120,20 @@ function cairnRound(): Sample {
   const remote = join(root, 'cairn-remote');
   rmSync(remote, { recursive: true, force: true });
   cairn(['init'], ws);
+  settle();
   const addBig = cairn(['add', 'big.bin'], ws).ms;
+  settle();
   const addSmall = cairn(['add', 'small'], ws).ms;
   const status = statusTime(() => cairn(['status', '--no-remote', 'small'], ws));
   cairn(['remote', 'add', 'origin', remote, '--default'], ws);
+  settle();
   const push = cairn(['push', 'small'], ws).ms;
   run('git', ['add', '-A'], ws);
   run('git', ['commit', '-qm', 'data'], ws);
   const clone = join(root, 'cairn-clone');
   rmSync(clone, { recursive: true, force: true });
   run('git', ['clone', '-q', ws, clone], root);
+  settle();
   const pull = cairn(['pull', 'small'], clone).ms;
   rmSync(clone, { recursive: true, force: true });
   rmSync(remote, { recursive: true, force: true });
@@ -139,16 +146,20 @@ function dvcRound(): Sample {
   const remote = join(root, 'dvc-remote');
   rmSync(remote, { recursive: true, force: true });
   dvc(['init', '-q'], ws);
+  settle();
   const addBig = dvc(['add', '-q', 'big.bin'], ws).ms;
+  settle();
   const addSmall = dvc(['add', '-q', 'small'], ws).ms;
   const status = statusTime(() => dvc(['status', 'small.dvc'], ws));
   dvc(['remote', 'add', '-d', 'origin', remote], ws);
+  settle();
   const push = dvc(['push', '-q', 'small.dvc'], ws).ms;
   run('git', ['add', '-A'], ws);
   run('git', ['commit', '-qm', 'data'], ws);
   const clone = join(root, 'dvc-clone');
   rmSync(clone, { recursive: true, force: true });
   run('git', ['clone', '-q', ws, clone], root);
+  settle();
   const pull = dvc(['pull', '-q', 'small.dvc'], clone).ms;
   rmSync(clone, { recursive: true, force: true });
   rmSync(remote, { recursive: true, force: true });
@@ -168,6 +179,14 @@ try {
   const openssl = median(
     Array.from({ length: REPEAT }, () => run('openssl', ['dgst', '-sha256', bigPath], root).ms),
   );
+  // The file system's own cost of creating the small files: `cp -r` of the same tree.
+  const copies = Array.from({ length: REPEAT }, () => {
+    rmSync(join(root, 'cp-copy'), { recursive: true, force: true });
+    settle();
+    return run('cp', ['-r', join(store, 'small'), join(root, 'cp-copy')], root).ms;
+  });
+  rmSync(join(root, 'cp-copy'), { recursive: true, force: true });
+  const cpSmall = median(copies);
   const cairnSamples: Sample[] = [];
   const dvcSamples: Sample[] = [];
   for (let r = 0; r < REPEAT; r++) {
@@ -189,7 +208,7 @@ try {
   const filesPerSec = (ms: number) => `${Math.round(FILES / (ms / 1000)).toLocaleString('en-US')} files/s`;
   const rows = [
     `| add one ${BIG_MIB} MiB file | ${fmtMs(c('addBig'))} (${rate(c('addBig'))}) | ${dvcCell('addBig', dvcSamples.length ? ` (${rate(d('addBig'))})` : '')} | ${vs('addBig')} | OpenSSL: ${fmtMs(openssl)} (${rate(openssl)}); Cairn reaches ${Math.round((openssl / c('addBig')) * 100)}% of it |`,
-    `| add ${FILES.toLocaleString('en-US')} small files | ${fmtMs(c('addSmall'))} (${filesPerSec(c('addSmall'))}) | ${dvcCell('addSmall', dvcSamples.length ? ` (${filesPerSec(d('addSmall'))})` : '')} | ${vs('addSmall')} | |`,
+    `| add ${FILES.toLocaleString('en-US')} small files | ${fmtMs(c('addSmall'))} (${filesPerSec(c('addSmall'))}) | ${dvcCell('addSmall', dvcSamples.length ? ` (${filesPerSec(d('addSmall'))})` : '')} | ${vs('addSmall')} | \`cp -r\` of the same files: ${fmtMs(cpSmall)} (${filesPerSec(cpSmall)}) |`,
     `| status, nothing changed (${FILES.toLocaleString('en-US')} files) | ${fmtMs(c('status'))} | ${dvcCell('status')} | ${vs('status')} | median of ${STATUS_RUNS} runs |`,
     `| push ${FILES.toLocaleString('en-US')} files to a local remote | ${fmtMs(c('push'))} | ${dvcCell('push')} | ${vs('push')} | |`,
     `| pull them into a fresh clone | ${fmtMs(c('pull'))} | ${dvcCell('pull')} | ${vs('pull')} | fetch + checkout |`,

@@ -31,6 +31,13 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
     load: async () => (await import('./commands/pipeline-definition.ts')).registerPipelineDefinition,
   },
   { names: ['run'], load: async () => (await import('./commands/run.ts')).registerRun },
+  { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
+  { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
+  { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
+  {
+    names: ['metrics', 'params', 'plots'],
+    load: async () => (await import('./commands/metrics-params-plots.ts')).registerMetricsParamsPlots,
+  },
 ];
 
 /** The command word in `argv`: the first argument that is not a global option or its value. */

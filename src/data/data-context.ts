@@ -1,5 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.ts';
 import type { LinkMode } from '../kernel/config.ts';
+import type { Digest } from '../kernel/hashing.ts';
 import type { Logger } from '../kernel/logging.ts';
 import type { ProgressFn } from '../kernel/progress.ts';
 import type { HashPool } from './hash-pool.ts';
@@ -36,9 +37,36 @@ export interface DataContext {
    * they should contain. Status, checkout, push, pull and gc treat them like pointers.
    */
   pipelineOutputs?: () => Promise<ReadonlyMap<string, Pointer>>;
+  /**
+   * Reads the outputs a lock file records from its text: how `gc --all-commits` keeps the
+   * pipeline outputs of every commit. `file` is the lock file's name (`cairn.lock`).
+   */
+  lockedOutputs?: { file: string; parse(text: string): ReadonlyMap<string, Pointer> };
+  /** The pipeline's run cache in the local cache directory: gc keeps what its entries restore. */
+  runCache?: RunCacheIndex;
   /** Opens the named remote, or the default one when no name is given. */
   openRemote(name?: string): Promise<OpenedRemote>;
   log: Logger;
+}
+
+/** One run-cache entry as gc sees it: the outputs it restores, and when its stage ran. */
+export interface RunCacheRecord {
+  key: Digest;
+  /** The stage the entry restores. */
+  stage?: string;
+  /** When the entry was made (ms since the epoch); undefined when unknown. */
+  created?: number;
+  /** What it restores; undefined when the entry cannot be read. */
+  outputs?: Pointer[];
+}
+
+/**
+ * The run cache's entries, owned by the pipeline (`pipeline/run/run-cache.ts`), as the data
+ * operations need them: gc counts them as references and prunes them on request.
+ */
+export interface RunCacheIndex {
+  list(): Promise<RunCacheRecord[]>;
+  remove(key: Digest): Promise<void>;
 }
 
 export interface OperationOptions {

@@ -1,10 +1,19 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 
 /** Runs git in `cwd`; undefined when git is missing or `cwd` is not in a repository. */
 export function gitSync(cwd: string, args: readonly string[]): string | undefined {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error || r.status !== 0) return undefined;
   return r.stdout;
+}
+
+/** gitSync without blocking: start it early, await it when the answer is needed. */
+export function gitAsync(cwd: string, args: readonly string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
+  });
 }
 
 export function isInsideGitRepo(cwd: string): boolean {

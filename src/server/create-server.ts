@@ -1,4 +1,10 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
@@ -7,6 +13,8 @@ import type { MetadataStore } from '../store/metadata-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
 import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
+import { normaliseMlflowRequest } from './mlflow/mlflow-schemas.ts';
+import { mlflowValidationMessage, type SchemaError } from './mlflow/validation-message.ts';
 
 /** The backends the server translates HTTP to. It reads no environment and picks no backend. */
 export interface ServerDeps {
@@ -14,6 +22,12 @@ export interface ServerDeps {
   registry: RegistryStore;
   /** Where run artifacts live (the artifact proxy reads and writes here). */
   artifacts: BlobStore;
+  /**
+   * The URI of `artifacts` (`file:///abs/dir`, `s3://bucket/prefix`): runs whose artifact URIs
+   * lie under it are served, and `file:` artifact locations must point into it. Default: derived
+   * from `artifacts.location`.
+   */
+  artifactsUri?: string;
   /** Pinged by /readyz. */
   metadata: MetadataStore;
   log: Logger;
@@ -26,6 +40,8 @@ export interface ServerOptions {
   maxArtifactBytes?: number;
   /** Require credentials on every route but /healthz and /readyz (see src/server/auth/route-roles.ts). */
   auth?: ServerAuth | null;
+  /** Fastify's request log (a pino logger); none by default. */
+  requestLogger?: FastifyBaseLogger | null;
 }
 
 /** A route module: registers its routes on the instance it is given. */
@@ -52,12 +68,32 @@ export function createServer(
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     maxArtifactBytes: options.maxArtifactBytes ?? 5 * 1024 ** 3,
     auth: options.auth ?? null,
+    requestLogger: options.requestLogger ?? null,
   };
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
     // MLflow clients send numbers as strings in query strings and booleans as "true"; coerce.
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    // `verbose` keeps the offending value in each error, for MLflow-like messages; MLflow's
+    // protobuf fields accept several JSON types (an int64 as a number or a string).
+    ajv: {
+      customOptions: {
+        coerceTypes: 'array',
+        removeAdditional: false,
+        useDefaults: true,
+        verbose: true,
+        allowUnionTypes: true,
+      },
+    },
+    ...(opts.requestLogger ? { loggerInstance: opts.requestLogger } : {}),
     return503OnClosing: true,
+    // A URL that is not valid percent-encoding never reaches a route: answer it in the API's format.
+    frameworkErrors: (err, request, reply) => {
+      const message = `invalid request: ${err.message}`;
+      const r = reply as unknown as FastifyReply;
+      return isMlflowRoute(request as FastifyRequest)
+        ? r.status(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message })
+        : r.status(400).send({ code: 'INVALID_ARGUMENT', message });
+    },
     forceCloseConnections: 'idle',
   });
   if (opts.auth) installAuth(app, opts.auth);
@@ -76,7 +112,12 @@ export function createServer(
     if (err.validation || err.statusCode === 400 || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const message = `invalid request: ${err.message}`;
       return mlflow
-        ? reply.status(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message })
+        ? reply.status(400).send({
+            error_code: 'INVALID_PARAMETER_VALUE',
+            message: err.validation
+              ? mlflowValidationMessage(err.validation as unknown as SchemaError[], message)
+              : message,
+          })
         : reply.status(400).send({ code: 'INVALID_ARGUMENT', message });
     }
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -113,6 +154,7 @@ export function createServer(
   for (const prefix of MLFLOW_PREFIXES)
     app.register(
       async (scope) => {
+        scope.addHook('preValidation', normaliseMlflowRequest);
         for (const module of modules.mlflow) module(scope, deps, opts);
       },
       { prefix },

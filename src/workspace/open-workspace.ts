@@ -10,7 +10,8 @@ import { STAT_CACHE_MIGRATIONS, StatCache } from '../data/stat-cache.ts';
 import { type CairnConfig, WORKSPACE_DIR } from '../kernel/config.ts';
 import { errors } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
-import { cachedOutputs, readLockFile } from '../pipeline/lock/lock-file.ts';
+import { cachedOutputs, LOCK_FILE, parseLockFile, readLockFile } from '../pipeline/lock/lock-file.ts';
+import { LocalRunCache } from '../pipeline/run/run-cache.ts';
 import type { MetadataStore, Migration } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
@@ -61,6 +62,8 @@ export async function openWorkspace(
     jobs,
     ...(config.core.remote !== undefined ? { defaultRemote: config.core.remote } : {}),
     pipelineOutputs: memoise(async () => cachedOutputs(await readLockFile(root))),
+    lockedOutputs: { file: LOCK_FILE, parse: (text) => cachedOutputs(parseLockFile(text)) },
+    runCache: new LocalRunCache(cache.root),
     openRemote: (name) => openNamedRemote(config, name),
     log: options.log,
   };

@@ -46,3 +46,10 @@ export const pythonGate = (): ServiceGate =>
     'Python reference tests',
     'path to a python with pandas, scikit-learn, scipy; scripts/services/python-venv.sh makes one',
   );
+
+export const chromiumGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_CHROMIUM',
+    'browser rendering tests',
+    'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
+  );

@@ -9,45 +9,26 @@ import {
   type Pair,
   parseDocument,
 } from 'yaml';
+import { parseBlockYaml } from './block-yaml.ts';
+import type { LEntry, LMap, LNode, ScalarValue } from './located-node.ts';
 import type { PipelineProblems } from './pipeline-problems.ts';
 
-/**
- * A YAML value that remembers the line it came from, so that every check made after parsing
- * (types, interpolation, expansion, the DAG) can name `file:line`. Aliases and `<<` merge keys are
- * resolved; a value made by interpolation takes the line of the `${…}` that produced it.
- */
-export type LNode = LScalar | LSeq | LMap;
-export type ScalarValue = string | number | boolean | null;
-
-export interface LScalar {
-  kind: 'scalar';
-  value: ScalarValue;
-  line: number;
-}
-
-export interface LSeq {
-  kind: 'seq';
-  items: LNode[];
-  line: number;
-}
-
-export interface LEntry {
-  key: string;
-  keyLine: number;
-  value: LNode;
-}
-
-export interface LMap {
-  kind: 'map';
-  entries: LEntry[];
-  line: number;
-}
+export type { LEntry, LMap, LNode, LScalar, LSeq, ScalarValue } from './located-node.ts';
 
 /**
  * Parses YAML text into located nodes. Syntax errors (and duplicate keys) are added to
  * `problems`; the result is undefined when the text could not be parsed or is empty.
  */
 export function parseYamlWithLines(
+  text: string,
+  file: string,
+  problems: PipelineProblems,
+): LNode | undefined {
+  return parseBlockYaml(text) ?? parseWithYamlPackage(text, file, problems);
+}
+
+/** parseYamlWithLines through the `yaml` package, for any YAML (parseBlockYaml reads the plain kind fast). */
+export function parseWithYamlPackage(
   text: string,
   file: string,
   problems: PipelineProblems,

@@ -1,10 +1,13 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../blobs/blob-store.ts';
+import type { RunCacheIndex, RunCacheRecord } from '../../data/data-context.ts';
 import { writeFileAtomic } from '../../kernel/atomic-file.ts';
+import { mapConcurrent } from '../../kernel/concurrency.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import { type Digest, digestHex, isDigest, sha256 } from '../../kernel/hashing.ts';
+import { pointerOf } from '../lock/lock-file.ts';
 import type { LockEntry, LockedPath, StageDefinition } from '../pipeline-types.ts';
 import { canonicalJson, isRecord } from './param-values.ts';
 import type { StageState } from './stage-state.ts';
@@ -73,8 +76,11 @@ export function keyOfRunCacheBlob(blobKey: string): Digest | undefined {
   return isDigest(digest) ? digest : undefined;
 }
 
-/** The run cache in the workspace's local cache directory (`<cache>/runs/…`). */
-export class LocalRunCache {
+/**
+ * The run cache in the workspace's local cache directory (`<cache>/runs/…`). It is also the
+ * workspace's RunCacheIndex: gc keeps the objects its entries restore and prunes it on request.
+ */
+export class LocalRunCache implements RunCacheIndex {
   readonly root: string;
 
   constructor(cacheRoot: string) {
@@ -102,6 +108,25 @@ export class LocalRunCache {
 
   async text(key: Digest): Promise<string> {
     return readFile(this.pathOf(key), 'utf8');
+  }
+
+  async remove(key: Digest): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  /** Every entry with the outputs it restores and when its stage ran; unreadable ones without. */
+  async list(): Promise<RunCacheRecord[]> {
+    return mapConcurrent(await this.keys(), 16, async (key): Promise<RunCacheRecord> => {
+      const entry = await this.get(key).catch(() => undefined);
+      if (!entry) return { key };
+      const created = Date.parse(entry.created);
+      return {
+        key,
+        stage: entry.stage,
+        ...(Number.isNaN(created) ? {} : { created }),
+        outputs: entry.outs.map(pointerOf),
+      };
+    });
   }
 
   /** Every key in the local run cache. */

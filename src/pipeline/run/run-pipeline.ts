@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { DataContext, OpenedRemote } from '../../data/data-context.ts';
 import { isCairnError } from '../../kernel/errors.ts';
-import { readLockFile, updateLockFile } from '../lock/lock-file.ts';
+import { LockWriter, readLockFile } from '../lock/lock-file.ts';
 import type { LockEntry, Pipeline, StageDefinition } from '../pipeline-types.ts';
 import { changeReasons } from './change-detection.ts';
 import { flattenParams } from './param-values.ts';
@@ -53,7 +53,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const { ctx, pipeline } = options;
   const selected = selectStages(pipeline, options.targets ?? [], options.downstream ?? false);
   const byName = new Map(pipeline.stages.map((s) => [s.name, s]));
-  const lock = await readLockFile(ctx.root);
+  const lockWriter = await LockWriter.open(ctx.root);
+  const lock = lockWriter.lock;
   const summaries = new Map<string, StageSummary>();
   const emit = (event: RunEvent) => {
     if (event.type === 'stage') {
@@ -81,7 +82,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   let commits: Promise<void> = Promise.resolve();
   const commit = (stage: StageDefinition, entry: LockEntry): Promise<void> => {
     const next = commits.then(async () => {
-      await updateLockFile(ctx.root, { [stage.name]: entry }, (n) => inPipeline.has(n));
+      await lockWriter.update({ [stage.name]: entry }, (n) => inPipeline.has(n));
       await ignoreOutputs(ctx.root, stage);
     });
     commits = next.catch(() => undefined);

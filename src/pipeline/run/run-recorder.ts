@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { isCairnError } from '../../kernel/errors.ts';
-import { gitSync } from '../../kernel/git.ts';
+import { gitAsync } from '../../kernel/git.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
 import type { DatasetInput, Metric, Param, RunStatus, Tag } from '../../tracking/tracking-types.ts';
 import type { LockedPath } from '../pipeline-types.ts';
@@ -43,6 +43,7 @@ export interface StageRecord {
 const PARAMS_PER_BATCH = 100;
 const TAGS_PER_BATCH = 100;
 const METRICS_PER_BATCH = 1000;
+const DATASETS_PER_BATCH = 1000;
 const PARAM_VALUE_LIMIT = 6000;
 const DATASET_DIGEST_LENGTH = 36;
 
@@ -56,10 +57,17 @@ export class RunRecorder {
   #runId: string | undefined;
   #artifactUri = '';
   #queue: Promise<void> = Promise.resolve();
+  /** Stage records waiting for the write queue; the first one queued a write of them all. */
+  #pending: StageRecord[] = [];
+
+  /** `git status` of the workspace, started with the recorder so it runs while the pipeline loads. */
+  readonly #gitStatus: Promise<string | undefined>;
 
   constructor(store: TrackingStore, options: RunRecorderOptions) {
     this.#store = store;
     this.#options = options;
+    // One git process for the commit, the branch and whether tracked files changed.
+    this.#gitStatus = gitAsync(options.root, ['status', '--porcelain=v2', '--branch', '--untracked-files=no']);
   }
 
   /** Creates the run (and the experiment if needed) and logs params and tags; returns the run id. */
@@ -85,7 +93,7 @@ export class RunRecorder {
         this.#warn(`param ${key} is longer than ${PARAM_VALUE_LIMIT} characters; not recorded`);
       else logged.push({ key: safeKey(key), value: text });
     }
-    const tags = [...this.#sourceTags(), { key: 'mlflow.runName', value: run.info.run_name }];
+    const tags = [...(await this.#sourceTags()), { key: 'mlflow.runName', value: run.info.run_name }];
     if (Object.keys(overrides).length > 0)
       tags.push({
         key: 'cairn.params.overrides',
@@ -99,27 +107,38 @@ export class RunRecorder {
     return run.info.run_id;
   }
 
-  /** Records one stage's status, duration, outputs, metrics, data inputs and log. */
+  /**
+   * Records one stage's status, duration, outputs, metrics, data inputs and log. Stages that end
+   * while earlier records are being written are written together, in one batch per kind: a run
+   * where fifty stages are skipped at once costs a few transactions, not a hundred.
+   */
   recordStage(record: StageRecord): Promise<void> {
-    return this.#enqueue(async () => {
+    this.#pending.push(record);
+    if (this.#pending.length > 1) return this.#queue;
+    return this.#enqueue(() => this.#writeStages(this.#pending.splice(0)));
+  }
+
+  async #writeStages(records: readonly StageRecord[]): Promise<void> {
+    const tags: Tag[] = [];
+    const metrics: Metric[] = [];
+    const inputs: DatasetInput[] = [];
+    for (const record of records) {
       const prefix = `cairn.stage.${safeKey(record.name)}`;
-      const tags: Tag[] = [
+      tags.push(
         { key: `${prefix}.status`, value: record.status },
         { key: `${prefix}.duration_ms`, value: String(Math.round(record.durationMs)) },
         ...record.outputs.map((o) => ({ key: safeKey(`cairn.output.${o.path}`), value: o.hash })),
-      ];
-      await this.#logTags(tags);
-      const metrics: Metric[] = [];
+      );
       for (const file of record.metricsFiles) metrics.push(...(await this.#readMetrics(file)));
-      for (let i = 0; i < metrics.length; i += METRICS_PER_BATCH)
-        await this.#store.logBatch(this.#id(), { metrics: metrics.slice(i, i + METRICS_PER_BATCH) });
-      if (record.dataInputs.length > 0)
-        await this.#store.logInputs(
-          this.#id(),
-          record.dataInputs.map((d) => datasetInput(d, record.name)),
-        );
+      inputs.push(...record.dataInputs.map((d) => datasetInput(d, record.name)));
+    }
+    await this.#logTags(tags);
+    for (let i = 0; i < metrics.length; i += METRICS_PER_BATCH)
+      await this.#store.logBatch(this.#id(), { metrics: metrics.slice(i, i + METRICS_PER_BATCH) });
+    for (let i = 0; i < inputs.length; i += DATASETS_PER_BATCH)
+      await this.#store.logInputs(this.#id(), inputs.slice(i, i + DATASETS_PER_BATCH));
+    for (const record of records)
       if (record.logFile) await this.#attach(record.logFile, `logs/${basename(record.logFile)}`);
-    });
   }
 
   /** Ends the run with its final status. */
@@ -157,8 +176,7 @@ export class RunRecorder {
     }
   }
 
-  #sourceTags(): Tag[] {
-    const root = this.#options.root;
+  async #sourceTags(): Promise<Tag[]> {
     const tags: Tag[] = [
       { key: 'mlflow.user', value: currentUser() },
       { key: 'mlflow.source.name', value: 'cairn run' },
@@ -166,13 +184,19 @@ export class RunRecorder {
       { key: 'cairn.version', value: this.#options.version },
       { key: 'cairn.command', value: this.#options.command },
     ];
-    const commit = gitSync(root, ['rev-parse', 'HEAD'])?.trim();
-    if (commit) {
+    const status = await this.#gitStatus;
+    const header = (name: string) =>
+      status
+        ?.split('\n')
+        .find((l) => l.startsWith(`# branch.${name} `))
+        ?.slice(`# branch.${name} `.length);
+    const commit = header('oid');
+    if (status !== undefined && commit && commit !== '(initial)') {
       tags.push({ key: 'mlflow.source.git.commit', value: commit });
-      const branch = gitSync(root, ['rev-parse', '--abbrev-ref', 'HEAD'])?.trim();
-      if (branch && branch !== 'HEAD') tags.push({ key: 'mlflow.source.git.branch', value: branch });
-      const status = gitSync(root, ['status', '--porcelain', '--untracked-files=no']);
-      if (status !== undefined) tags.push({ key: 'cairn.git.dirty', value: String(status.trim() !== '') });
+      const branch = header('head');
+      if (branch && branch !== '(detached)') tags.push({ key: 'mlflow.source.git.branch', value: branch });
+      const dirty = status.split('\n').some((l) => l !== '' && !l.startsWith('#'));
+      tags.push({ key: 'cairn.git.dirty', value: String(dirty) });
     }
     return tags;
   }

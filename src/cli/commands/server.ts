@@ -1,0 +1,243 @@
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { WORKSPACE_DIR } from '../../kernel/config.ts';
+import { errors, isCairnError } from '../../kernel/errors.ts';
+import type { Logger } from '../../kernel/logging.ts';
+import { decideAuth } from '../../security/decide-auth.ts';
+import { redact } from '../../store/redact-uri.ts';
+import type { CliSession } from '../session.ts';
+
+interface ServerFlags {
+  host: string;
+  port: string;
+  store?: string;
+  artifacts?: string;
+  auth?: boolean;
+  insecureNoAuth?: boolean;
+  maxArtifactSize: string;
+}
+
+/** `cairn server`: MLflow's tracking and registry REST API, a drop-in `mlflow server`. */
+export function registerServer(program: Command, session: () => CliSession): void {
+  program
+    .command('server')
+    .description(
+      'serve the MLflow tracking and registry API (MLflow clients work unchanged with MLFLOW_TRACKING_URI)',
+    )
+    .option(
+      '--host <host>',
+      'address to listen on; any non-loopback address turns authentication on',
+      '127.0.0.1',
+    )
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '5000')
+    .option(
+      '--store <uri>',
+      "metadata store: sqlite:///abs/path.db or postgresql://… (default: the workspace's, else ~/.cairn/cairn.db)",
+    )
+    .option(
+      '--artifacts <uri>',
+      'artifact root: file:///abs/dir or s3://bucket/prefix (default: <workspace>/.cairn/artifacts, else ~/.cairn/artifacts)',
+    )
+    .option('--auth', 'require credentials even on a loopback address')
+    .option(
+      '--insecure-no-auth',
+      'serve without credentials on a non-loopback address (a warning is printed)',
+    )
+    .option('--max-artifact-size <size>', 'largest artifact upload accepted, e.g. 500MB or 5GiB', '5GiB')
+    .action(async (flags: ServerFlags) => serve(session(), flags));
+}
+
+async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw errors.invalid(`--port ${flags.port} is not a port number`, {
+      hint: 'give 0–65535 (0 picks a free port)',
+    });
+  const maxArtifactBytes = parseSize(flags.maxArtifactSize, '--max-artifact-size');
+  const decision = decideAuth({
+    host: flags.host,
+    ...(flags.auth ? { auth: true } : {}),
+    ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
+  });
+  const { storeUri, artifactsUri } = await locations(s, flags);
+  const { createLogger } = await import('../../kernel/pino-logger.ts');
+  const log: Logger = createLogger({ level: s.verbose ? 'debug' : 'warn', destination: s.io.stderr });
+  if (decision.warning) s.warn(decision.warning);
+
+  const [{ openServerBackends, serverRouteModules }, { createServer }] = await Promise.all([
+    import('../../server/server-wiring.ts'),
+    import('../../server/create-server.ts'),
+  ]);
+  const backends = await openServerBackends({ storeUri, artifactsUri, s3: s3Settings(s.io.env), log });
+  let closed = false;
+  const closeBackends = async () => {
+    if (closed) return;
+    closed = true;
+    await backends.close();
+  };
+  try {
+    const app = createServer(
+      backends.deps,
+      {
+        maxArtifactBytes,
+        auth: decision.enabled ? { store: backends.auth } : null,
+        requestLogger: s.verbose
+          ? (createLogger({ level: 'info', destination: s.io.stderr }) as never)
+          : null,
+      },
+      serverRouteModules(decision.enabled ? backends.auth : undefined),
+    );
+    const stopped = stopOnSignal(app, s, log);
+    await listen(app, flags.host, port);
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+    const host = flags.host.includes(':') && !flags.host.startsWith('[') ? `[${flags.host}]` : flags.host;
+    s.out(
+      `Cairn server listening on http://${host}:${actualPort} (store: ${redact(storeUri)}, artifacts: ${redact(artifactsUri)}, auth: ${decision.enabled ? 'on' : 'off'})`,
+    );
+    if (decision.enabled && !(await backends.auth.hasCredentials()))
+      s.io.stderr.write(
+        'note: authentication is on and no users or tokens exist yet; create an admin token with:\n' +
+          `  cairn token create --role admin${flags.store ? ` --store '${redact(storeUri)}'` : ''}\n`,
+      );
+    await stopped;
+  } finally {
+    await closeBackends();
+  }
+}
+
+/** Resolves when SIGTERM or SIGINT arrived and in-flight requests finished; a second signal exits at once. */
+function stopOnSignal(
+  app: { close(): Promise<unknown>; server: { closeIdleConnections(): void } },
+  s: CliSession,
+  log: Logger,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        s.io.stderr.write(`${signal} again: exiting without waiting for requests in flight\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      s.io.stderr.write(`${signal}: finishing requests in flight, then stopping\n`);
+      // A keep-alive connection whose request just finished would otherwise hold the server
+      // open until the client's keep-alive timeout.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      app.close().then(
+        () => {
+          clearInterval(sweep);
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          resolve();
+        },
+        (err: unknown) => {
+          clearInterval(sweep);
+          log.error({ err }, 'error while stopping');
+          reject(err);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function listen(
+  app: { listen(o: { host: string; port: number }): Promise<string> },
+  host: string,
+  port: number,
+) {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      throw errors.unavailable(`cannot listen on ${host}:${port}: the port is in use`, {
+        cause: err,
+        hint: 'stop the other server or pick another port with --port (0 picks a free one)',
+      });
+    if (code === 'EACCES')
+      throw errors.unavailable(`cannot listen on ${host}:${port}: permission denied`, {
+        cause: err,
+        hint: 'ports below 1024 need privileges; use --port 5000',
+      });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw errors.invalid(`cannot listen on ${host}: no such address on this machine`, { cause: err });
+    throw err;
+  }
+}
+
+/** --store and --artifacts, or the workspace's, or ~/.cairn's. */
+async function locations(
+  s: CliSession,
+  flags: ServerFlags,
+): Promise<{ storeUri: string; artifactsUri: string }> {
+  let workspace: { root: string; uri: string } | undefined;
+  if (flags.store === undefined || flags.artifacts === undefined) {
+    try {
+      const { root, config } = await s.config();
+      workspace = { root, uri: config.metadata.uri };
+    } catch (err) {
+      if (!(isCairnError(err) && err.code === 'FAILED_PRECONDITION')) throw err;
+    }
+  }
+  const home = join(homedir(), '.cairn');
+  if (!workspace && (flags.store === undefined || flags.artifacts === undefined))
+    await mkdir(home, { recursive: true });
+  const storeUri = flags.store ?? workspace?.uri ?? `sqlite://${join(home, 'cairn.db')}`;
+  const artifactsUri =
+    flags.artifacts ??
+    pathToFileURL(workspace ? join(workspace.root, WORKSPACE_DIR, 'artifacts') : join(home, 'artifacts'))
+      .href;
+  return { storeUri, artifactsUri };
+}
+
+/** S3 settings for an s3:// artifact root: CAIRN_S3_* first, then the AWS (and MLflow) variables. */
+function s3Settings(env: NodeJS.ProcessEnv) {
+  const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
+  const endpoint = pick(
+    'CAIRN_S3_ENDPOINT',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_ENDPOINT_URL',
+    'MLFLOW_S3_ENDPOINT_URL',
+  );
+  const region = pick('CAIRN_S3_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION');
+  const pathStyle = pick('CAIRN_S3_PATH_STYLE');
+  const accessKey = pick('CAIRN_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID');
+  const secretKey = pick('CAIRN_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY');
+  const session = pick('AWS_SESSION_TOKEN');
+  return {
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    ...(pathStyle ? { path_style: /^(1|true|yes)$/i.test(pathStyle) } : {}),
+    ...(accessKey && secretKey ? { access_key_id: accessKey, secret_access_key: secretKey } : {}),
+    ...(accessKey && secretKey && session ? { session_token: session } : {}),
+  };
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+/** `5GiB`, `500MB`, `1048576` → bytes. */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = UNITS[(m?.[2] ?? '').toLowerCase()];
+  const bytes = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw errors.invalid(`${flag} ${text} is not a size`, { hint: 'write it like 1048576, 500MB or 5GiB' });
+  return bytes;
+}

@@ -1,0 +1,57 @@
+import type { ArtifactLocator } from '../../registry/registration/artifact-locator.ts';
+import { VersionRegistrar } from '../../registry/registration/version-registrar.ts';
+import type { LoggedModelStore } from '../../tracking/logged-model-store.ts';
+import { SqlLoggedModelStore } from '../../tracking/sql/sql-logged-model-store.ts';
+import { ArtifactFiles } from '../artifacts/artifact-files.ts';
+import {
+  type StorageLocationPolicy,
+  storagePolicyFor,
+  validateStorageLocation,
+} from '../artifacts/artifact-location.ts';
+import { artifactRootOf } from '../artifacts/artifact-root.ts';
+import type { ServerDeps } from '../create-server.ts';
+import { serverArtifactLocator } from './registry-artifacts.ts';
+
+/** What the registry and logged-model routes need beyond ServerDeps. */
+export interface RegistryServiceOptions {
+  /** Default: a SqlLoggedModelStore on `deps.metadata` beside `deps.tracking`. */
+  loggedModels?: LoggedModelStore;
+  /** Which sources a client may give. Default: the server's (local files only under its artifact root). */
+  sourcePolicy?: StorageLocationPolicy;
+  /** Default: the server's artifact store, read as the artifact proxy stores it. */
+  locate?: ArtifactLocator;
+}
+
+export interface RegistryServices {
+  loggedModels: LoggedModelStore;
+  registrar: VersionRegistrar;
+  locate: ArtifactLocator;
+}
+
+const byDeps = new WeakMap<ServerDeps, RegistryServices>();
+
+/**
+ * The registrar and logged-model store for one server, made once per ServerDeps so both MLflow
+ * prefixes (and the /api/v1 routes) share them. ServerDeps may carry `loggedModels` itself.
+ */
+export function registryServices(deps: ServerDeps, options: RegistryServiceOptions = {}): RegistryServices {
+  const known = byDeps.get(deps);
+  if (known) return known;
+  const loggedModels =
+    options.loggedModels ??
+    (deps as ServerDeps & { loggedModels?: LoggedModelStore }).loggedModels ??
+    new SqlLoggedModelStore(deps.metadata, deps.tracking);
+  const root = artifactRootOf(deps);
+  const policy = options.sourcePolicy ?? storagePolicyFor(root.uri);
+  const locate = options.locate ?? serverArtifactLocator(root, new ArtifactFiles(deps.artifacts));
+  const registrar = new VersionRegistrar({
+    registry: deps.registry,
+    tracking: deps.tracking,
+    loggedModels,
+    locate,
+    checkUri: (uri, field) => validateStorageLocation(uri, field, policy),
+  });
+  const services = { loggedModels, registrar, locate };
+  byDeps.set(deps, services);
+  return services;
+}

@@ -1,0 +1,41 @@
+import type {
+  CreateLoggedModelOptions,
+  LoggedModel,
+  LoggedModelParam,
+  LoggedModelStatus,
+  ModelOutput,
+  Page,
+  SearchLoggedModelsOptions,
+  Tag,
+} from './logged-model-types.ts';
+
+/**
+ * MLflow 3's logged models and the run outputs that name them, with the semantics of MLflow's
+ * SQL tracking store. Errors are CairnErrors: NOT_FOUND for an unknown (or deleted) model, run
+ * or experiment, INVALID_ARGUMENT for bad input, FAILED_PRECONDITION for a deleted experiment
+ * or run.
+ *
+ * @example
+ * const model = await store.createLoggedModel({ experiment_id: '1', name: 'model', source_run_id: runId });
+ * // …upload files under model.info.artifact_uri…
+ * await store.finalizeLoggedModel(model.info.model_id, 'LOGGED_MODEL_READY');
+ */
+export interface LoggedModelStore {
+  createLoggedModel(options: CreateLoggedModelOptions): Promise<LoggedModel>;
+  /** With `allowDeleted`, a deleted model is returned too. */
+  getLoggedModel(modelId: string, allowDeleted?: boolean): Promise<LoggedModel>;
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): Promise<LoggedModel>;
+  /** Marks the model deleted; it no longer appears in get or search. */
+  deleteLoggedModel(modelId: string): Promise<void>;
+  /** Sets (overwrites) tags; the last value given for a key wins. */
+  setLoggedModelTags(modelId: string, tags: Tag[]): Promise<void>;
+  /** NOT_FOUND when the model has no such tag, as in MLflow. */
+  deleteLoggedModelTag(modelId: string, key: string): Promise<void>;
+  /** Params are write-once: the same value again is fine, another value is INVALID_ARGUMENT. */
+  logLoggedModelParams(modelId: string, params: LoggedModelParam[]): Promise<void>;
+  searchLoggedModels(options: SearchLoggedModelsOptions): Promise<Page<LoggedModel>>;
+  /** Records that the (active) run produced these models. */
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+  /** The models a run produced, in the order they were recorded. */
+  runOutputs(runId: string): Promise<ModelOutput[]>;
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
+import pg from 'pg';
+
+const created: { admin: string; name: string }[] = [];
+let cleanupRegistered = false;
+
+/**
+ * A new, empty database on the PostgreSQL test server behind `adminUrl`, dropped when the test
+ * file finishes. Returns its connection URL.
+ */
+export async function freshDatabase(adminUrl: string, prefix = 'cairn_test'): Promise<string> {
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    after(dropCreatedDatabases);
+  }
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  created.push({ admin: adminUrl, name });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropCreatedDatabases(): Promise<void> {
+  for (const { admin: adminUrl, name } of created.splice(0)) {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  }
+}
