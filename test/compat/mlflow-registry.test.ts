@@ -1,50 +1,16 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startCairn } from '../support/cli.ts';
 import { pythonGate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
+import { type RunningServer, startServerProcess } from './server-process.ts';
 
 type Json = Record<string, unknown>;
 
 const gate = pythonGate();
 const SCRIPTS = fileURLToPath(new URL('../python/', import.meta.url));
-
-/** Starts the real `cairn server --port 0` and resolves to its URL once it listens. */
-async function startServer(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = startCairn(
-    [
-      'server',
-      '--port',
-      '0',
-      '--store',
-      `sqlite://${join(dir, 'cairn.db')}`,
-      '--artifacts',
-      `file://${join(dir, 'artifacts')}`,
-    ],
-    { cwd: dir },
-  );
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cairn server did not start: ${err}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[1] as string);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`cairn server exited ${code}: ${err}`)));
-  });
-  return { child, url };
-}
 
 /** Runs a script of test/python with MLflow's client pointed at the server; parses its JSON output. */
 function python(script: string, url: string, cwd: string): Promise<Json> {
@@ -67,14 +33,17 @@ function python(script: string, url: string, cwd: string): Promise<Json> {
 }
 
 describe('MLflow Python client against cairn server: model registry', { skip: gate.skip }, () => {
-  let server: { child: ChildProcess; url: string };
+  let server: RunningServer;
   let dir = '';
   before(async () => {
     dir = await tempDir('cairn-mlflow-registry-');
-    server = await startServer(dir);
+    server = await startServerProcess(
+      ['--store', `sqlite://${join(dir, 'cairn.db')}`, '--artifacts', `file://${join(dir, 'artifacts')}`],
+      { cwd: dir },
+    );
   });
-  after(() => {
-    server?.child.kill('SIGTERM');
+  after(async () => {
+    await server?.stop();
   });
 
   it('registers, versions, aliases, tags, searches and deletes with MlflowClient', async () => {

@@ -110,6 +110,19 @@ for (const variant of variants())
       }
     });
 
+    it('reads what older clients send: a double-encoded JSON body, a POST without a body', async () => {
+      const res = await server.app.inject({
+        method: 'POST',
+        url: '/api/2.0/mlflow/experiments/create',
+        payload: JSON.stringify(JSON.stringify({ name: 'double-encoded' })),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const empty = await server.app.inject({ method: 'POST', url: '/api/2.0/mlflow/experiments/delete' });
+      assert.equal(empty.statusCode, 400);
+      assert.equal(json(empty).message, MISSING('experiment_id'));
+    });
+
     it('searches with filter, order_by, view_type and page tokens, by POST and by GET', async () => {
       for (const n of ['s-c', 's-a', 's-b']) await post(server.app, '/experiments/create', { name: n });
       const page1 = json(

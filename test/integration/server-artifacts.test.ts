@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { get, json, post, startTestServer, type TestServer, variants } from './server-harness.ts';
 
@@ -156,6 +158,38 @@ for (const variant of variants())
       }
       const exact = await put(`${runRoot}/exact.bin`, Buffer.alloc(1024 * 1024, 2));
       assert.equal(exact.statusCode, 200, 'exactly the limit is fine');
+    });
+
+    it('stores nothing from an upload the client cuts off, and logs no server error', async () => {
+      await server.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = server.app.server.address() as { port: number };
+      const deps = server.backends.deps;
+      const { log } = deps;
+      const errors: unknown[] = [];
+      deps.log = { ...log, error: (obj: unknown) => void errors.push(obj) };
+      try {
+        const socket = connect(port, '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(
+          `PUT ${PROXY}/${runRoot}/cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n` +
+            'Content-Type: application/octet-stream\r\n\r\n',
+        );
+        socket.write(Buffer.alloc(50_000));
+        await sleep(100);
+        socket.destroy();
+        await sleep(300);
+        const res = await server.app.inject({ method: 'GET', url: `${PROXY}/${runRoot}/cut.bin` });
+        assert.equal(res.statusCode, 404);
+        if (server.artifactsDir) {
+          const leftovers = (await readdir(server.artifactsDir, { recursive: true })).filter((f) =>
+            f.endsWith('.tmp'),
+          );
+          assert.deepEqual(leftovers, []);
+        }
+        assert.deepEqual(errors, [], 'a client going away is not logged as a server error');
+      } finally {
+        deps.log = log;
+      }
     });
 
     it('answers the multipart endpoints with the "not supported" MLflow clients fall back on', async () => {

@@ -1,26 +1,24 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RunningServer, startServerProcess } from '../compat/server-process.ts';
+import { startServerProcess } from '../compat/server-process.ts';
 import { cairn, newWorkspace } from '../support/cli.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
-type Running = RunningServer;
-
-const startServer = startServerProcess;
-
-async function stop(server: Running): Promise<number | null> {
-  return server.stop();
+/** Polls `check` until it holds (failing after 15 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await check()); await sleep(20))
+    if (Date.now() - started > 15_000) throw new Error(`timed out waiting for ${check.toString()}`);
 }
 
 describe('cairn server (the real process)', () => {
   it("serves a workspace's tracking store, keeps artifacts in .cairn/artifacts and stops on SIGTERM", async () => {
     const ws = await newWorkspace({ git: false });
-    const server = await startServer([], { cwd: ws });
+    const server = await startServerProcess([], { cwd: ws });
     try {
       assert.match(
         server.line,
@@ -44,25 +42,25 @@ describe('cairn server (the real process)', () => {
         'payload',
       );
     } finally {
-      assert.equal(await stop(server), 0, server.stderr());
+      assert.equal(await server.stop(), 0, server.stderr());
     }
   });
 
   it('defaults to ~/.cairn outside a workspace', async () => {
     const home = await tempDir('cairn-home-');
-    const server = await startServer([], { cwd: home, env: { HOME: home } });
+    const server = await startServerProcess([], { cwd: home, env: { HOME: home } });
     try {
       assert.ok(server.line.includes(`store: sqlite://${join(home, '.cairn', 'cairn.db')}`), server.line);
       assert.ok(server.line.includes(`artifacts: file://${join(home, '.cairn', 'artifacts')}`), server.line);
       assert.ok(existsSync(join(home, '.cairn', 'cairn.db')));
     } finally {
-      assert.equal(await stop(server), 0);
+      assert.equal(await server.stop(), 0);
     }
   });
 
   it('finishes an upload in flight after SIGTERM, refusing new connections, then exits 0', async () => {
     const dir = await tempDir('cairn-drain-');
-    const server = await startServer(
+    const server = await startServerProcess(
       ['--store', `sqlite://${join(dir, 'c.db')}`, '--artifacts', `file://${dir}/art`],
       {
         cwd: dir,
@@ -82,15 +80,18 @@ describe('cairn server (the real process)', () => {
         `Content-Length: ${total}\r\nContent-Type: application/octet-stream\r\n\r\n`,
     );
     socket.write(Buffer.alloc(total / 2, 7));
-    await sleep(200);
+    // The upload is in flight once its temp file exists beside where it will land.
+    const target = join(dir, 'art', '1', 'r', 'artifacts');
+    await until(async () => (await readdir(target).catch(() => [])).some((f) => f.endsWith('.tmp')));
     server.child.kill('SIGTERM');
-    await sleep(500);
-    assert.equal(server.child.exitCode, null, 'still running while the upload is in flight');
-    await assert.rejects(
-      fetch(`${server.url}/healthz`),
-      (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'ECONNREFUSED',
-      'no new connections once stopping',
+    await until(async () => server.stderr().includes('SIGTERM: finishing requests in flight'));
+    await until(() =>
+      fetch(`${server.url}/healthz`).then(
+        () => false,
+        (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'ECONNREFUSED',
+      ),
     );
+    assert.equal(server.child.exitCode, null, 'still running while the upload is in flight');
     socket.write(Buffer.alloc(total / 2, 7));
     await closed;
     assert.match(answer, /^HTTP\/1\.1 200/);
@@ -103,13 +104,15 @@ describe('cairn server (the real process)', () => {
   it('turns authentication on with --auth, says how to get a first token, and accepts one made by the CLI', async () => {
     const dir = await tempDir('cairn-auth-');
     const store = `sqlite://${join(dir, 'c.db')}`;
-    const server = await startServer(['--auth', '--store', store, '--artifacts', `file://${dir}/art`], {
-      cwd: dir,
-    });
+    const server = await startServerProcess(
+      ['--auth', '--store', store, '--artifacts', `file://${dir}/art`],
+      {
+        cwd: dir,
+      },
+    );
     try {
       assert.ok(server.line.includes('auth: on'));
-      await sleep(100);
-      assert.match(server.stderr(), /cairn token create --role admin --store/);
+      await until(async () => /cairn token create --role admin --store/.test(server.stderr()));
       const anonymous = await fetch(`${server.url}/api/2.0/mlflow/experiments/get?experiment_id=0`);
       assert.equal(anonymous.status, 401);
       const made = await cairn(['token', 'create', '--role', 'viewer', '--store', store], { cwd: dir });
@@ -119,13 +122,13 @@ describe('cairn server (the real process)', () => {
       });
       assert.equal(ok.status, 200);
     } finally {
-      assert.equal(await stop(server), 0);
+      assert.equal(await server.stop(), 0);
     }
   });
 
   it('warns when serving without authentication on a non-loopback address', async () => {
     const dir = await tempDir('cairn-open-');
-    const server = await startServer(
+    const server = await startServerProcess(
       [
         '--host',
         '0.0.0.0',
@@ -141,7 +144,7 @@ describe('cairn server (the real process)', () => {
       assert.match(server.stderr(), /^warning: authentication is OFF while listening on 0\.0\.0\.0/m);
       assert.ok(server.line.includes('auth: off'));
     } finally {
-      assert.equal(await stop(server), 0);
+      assert.equal(await server.stop(), 0);
     }
   });
 
@@ -159,7 +162,7 @@ describe('cairn server (the real process)', () => {
       assert.match(r.stderr, /^error: /m);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
-    const server = await startServer(['--store', `sqlite://${join(dir, 'c.db')}`], { cwd: dir, env });
+    const server = await startServerProcess(['--store', `sqlite://${join(dir, 'c.db')}`], { cwd: dir, env });
     try {
       const port = new URL(server.url).port;
       const r = await cairn(['server', '--port', port, '--store', `sqlite://${join(dir, 'd.db')}`], {
@@ -169,7 +172,7 @@ describe('cairn server (the real process)', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /the port is in use/);
     } finally {
-      await stop(server);
+      await server.stop();
     }
   });
 });

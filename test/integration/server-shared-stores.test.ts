@@ -3,7 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { silentLogger } from '../../src/kernel/logging.ts';
 import { createServer } from '../../src/server/create-server.ts';
-import { openServerBackends, type ServerBackends, serverRouteModules } from '../../src/server/server-wiring.ts';
+import {
+  openServerBackends,
+  type ServerBackends,
+  serverRouteModules,
+} from '../../src/server/server-wiring.ts';
 import { pgGate, s3Gate } from '../support/services.ts';
 import { freshPostgres, json, post, S3_SETTINGS, testBucket } from './server-harness.ts';
 

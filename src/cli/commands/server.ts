@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import type { FastifyBaseLogger } from 'fastify';
 import { WORKSPACE_DIR } from '../../kernel/config.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logging.ts';
@@ -84,8 +85,9 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
       {
         maxArtifactBytes,
         auth: decision.enabled ? { store: backends.auth } : null,
+        // pino's logger is what Fastify's request log takes; Cairn's Logger type is a subset of it.
         requestLogger: s.verbose
-          ? (createLogger({ level: 'info', destination: s.io.stderr }) as never)
+          ? (createLogger({ level: 'info', destination: s.io.stderr }) as unknown as FastifyBaseLogger)
           : null,
       },
       serverRouteModules(decision.enabled ? backends.auth : undefined),
@@ -189,8 +191,13 @@ async function locations(
   if (!workspace && (flags.store === undefined || flags.artifacts === undefined))
     await mkdir(home, { recursive: true });
   const storeUri = flags.store ?? workspace?.uri ?? `sqlite://${join(home, 'cairn.db')}`;
+  // A plain directory may be given relative to where the command runs.
+  const given =
+    flags.artifacts !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(flags.artifacts)
+      ? pathToFileURL(resolve(s.cwd, flags.artifacts)).href
+      : flags.artifacts;
   const artifactsUri =
-    flags.artifacts ??
+    given ??
     pathToFileURL(workspace ? join(workspace.root, WORKSPACE_DIR, 'artifacts') : join(home, 'artifacts'))
       .href;
   return { storeUri, artifactsUri };

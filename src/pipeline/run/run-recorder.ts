@@ -67,7 +67,12 @@ export class RunRecorder {
     this.#store = store;
     this.#options = options;
     // One git process for the commit, the branch and whether tracked files changed.
-    this.#gitStatus = gitAsync(options.root, ['status', '--porcelain=v2', '--branch', '--untracked-files=no']);
+    this.#gitStatus = gitAsync(options.root, [
+      'status',
+      '--porcelain=v2',
+      '--branch',
+      '--untracked-files=no',
+    ]);
   }
 
   /** Creates the run (and the experiment if needed) and logs params and tags; returns the run id. */

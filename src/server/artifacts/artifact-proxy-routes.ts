@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, isCairnError } from '../../kernel/errors.ts';
+import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
 import type { RouteModule } from '../create-server.ts';
 import { ArtifactFiles } from './artifact-files.ts';
 import { parseArtifactPath } from './artifact-path.ts';
@@ -75,6 +75,11 @@ export const artifactProxyRoutes: RouteModule = (app, deps, options) => {
     } catch (err) {
       if (isCairnError(err) && err.code === 'RESOURCE_EXHAUSTED' && err.details?.limit !== undefined)
         return tooLarge(reply, options.maxArtifactBytes);
+      // A client that goes away mid-upload is not a server failure: nothing was stored.
+      if (request.raw.destroyed && !request.raw.complete)
+        throw new CairnError('CANCELLED', `the upload of '${path.join('/')}' ended before its last byte`, {
+          cause: err,
+        });
       throw err;
     }
     return {};

@@ -37,20 +37,32 @@ export const query = body;
 
 /**
  * Normalises a request the way MLflow's server reads it, before validation: a POST without a
- * body is an empty message, and `run_uuid` (the field's old name) stands in for a missing
- * `run_id`. Installed on every MLflow route by createServer.
+ * body is an empty message, a JSON body that is itself a JSON string (what old clients send) is
+ * decoded once more, and `run_uuid` (the field's old name) stands in for a missing `run_id`.
+ * Installed on every MLflow route by createServer.
  */
 export async function normaliseMlflowRequest(request: FastifyRequest): Promise<void> {
-  if (
-    request.method !== 'GET' &&
-    request.method !== 'HEAD' &&
-    (request.body === undefined || request.body === null)
-  )
-    request.body = {};
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (request.body === undefined || request.body === null) request.body = {};
+    else if (typeof request.body === 'string' && isJson(request.headers))
+      request.body = decodeOnce(request.body);
+  }
   for (const part of [request.body, request.query]) {
     if (typeof part !== 'object' || part === null || Array.isArray(part)) continue;
     const fields = part as Record<string, unknown>;
     if ((fields.run_id === undefined || fields.run_id === '') && fields.run_uuid !== undefined)
       fields.run_id = fields.run_uuid;
+  }
+}
+
+function isJson(headers: FastifyRequest['headers']): boolean {
+  return /^application\/json\b/i.test(String(headers['content-type'] ?? ''));
+}
+
+function decodeOnce(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
