@@ -10,6 +10,7 @@ import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
 import type { RegistryStore } from '../registry/registry-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
+import type { LoggedModelStore } from '../tracking/logged-model-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
 import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
@@ -19,6 +20,8 @@ import { mlflowValidationMessage, type SchemaError } from './mlflow/validation-m
 /** The backends the server translates HTTP to. It reads no environment and picks no backend. */
 export interface ServerDeps {
   tracking: TrackingStore;
+  /** MLflow 3 logged models; routes that need them build a SQL store on `metadata` when absent. */
+  loggedModels?: LoggedModelStore;
   registry: RegistryStore;
   /** Where run artifacts live (the artifact proxy reads and writes here). */
   artifacts: BlobStore;

@@ -10,6 +10,8 @@ import { AuthStore } from '../security/auth-store.ts';
 import { SECURITY_MIGRATIONS } from '../security/security-migrations.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
+import { LOGGED_MODEL_MIGRATIONS } from '../tracking/sql/logged-model-migrations.ts';
+import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
@@ -57,8 +59,13 @@ export function serverRouteModules(auth?: AuthStore): {
   };
 }
 
-/** Every table the server reads: tracking, registry, users and tokens. */
-export const SERVER_MIGRATIONS = [...TRACKING_MIGRATIONS, ...REGISTRY_MIGRATIONS, ...SECURITY_MIGRATIONS];
+/** Every table the server reads: tracking, logged models, registry, users and tokens. */
+export const SERVER_MIGRATIONS = [
+  ...TRACKING_MIGRATIONS,
+  ...LOGGED_MODEL_MIGRATIONS,
+  ...REGISTRY_MIGRATIONS,
+  ...SECURITY_MIGRATIONS,
+];
 
 /** S3 settings for an `s3://` artifact root (endpoint, region, credentials), as for a remote. */
 export type ArtifactS3Settings = Omit<RemoteConfig, 'url' | 'jobs'>;
@@ -99,8 +106,10 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     await metadata.close();
     throw err;
   }
+  const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: 'mlflow-artifacts:' });
   const deps: ServerDeps = {
-    tracking: new SqlTrackingStore(metadata, { defaultArtifactRoot: 'mlflow-artifacts:' }),
+    tracking,
+    loggedModels: new SqlLoggedModelStore(metadata, tracking),
     registry: new SqlRegistryStore(metadata),
     artifacts,
     artifactsUri,

@@ -38,4 +38,6 @@ export interface LoggedModelStore {
   logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
   /** The models a run produced, in the order they were recorded. */
   runOutputs(runId: string): Promise<ModelOutput[]>;
+  /** The model outputs of many runs in one query (for run search results). */
+  runOutputsMany(runIds: readonly string[]): Promise<Map<string, ModelOutput[]>>;
 }

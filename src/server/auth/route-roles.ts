@@ -48,6 +48,8 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: WRITE, path: '{artifacts}/**', access: 'editor' },
   // Cairn's own API.
   { methods: READ, path: '/api/v1/**', access: 'viewer' },
+  // MLflow 3 clients ask what the server supports before moving artifacts.
+  { methods: READ, path: '/api/3.0/mlflow/server-info', access: 'viewer' },
   { methods: WRITE, path: '/api/v1/**', access: 'editor' },
   { methods: READ, path: '/metrics', access: 'viewer' },
 ];

@@ -1,7 +1,6 @@
 import type { ArtifactLocator } from '../../registry/registration/artifact-locator.ts';
 import { VersionRegistrar } from '../../registry/registration/version-registrar.ts';
 import type { LoggedModelStore } from '../../tracking/logged-model-store.ts';
-import { SqlLoggedModelStore } from '../../tracking/sql/sql-logged-model-store.ts';
 import { ArtifactFiles } from '../artifacts/artifact-files.ts';
 import {
   type StorageLocationPolicy,
@@ -10,6 +9,7 @@ import {
 } from '../artifacts/artifact-location.ts';
 import { artifactRootOf } from '../artifacts/artifact-root.ts';
 import type { ServerDeps } from '../create-server.ts';
+import { loggedModelsOf } from './logged-models-of.ts';
 import { serverArtifactLocator } from './registry-artifacts.ts';
 
 /** What the registry and logged-model routes need beyond ServerDeps. */
@@ -37,10 +37,7 @@ const byDeps = new WeakMap<ServerDeps, RegistryServices>();
 export function registryServices(deps: ServerDeps, options: RegistryServiceOptions = {}): RegistryServices {
   const known = byDeps.get(deps);
   if (known) return known;
-  const loggedModels =
-    options.loggedModels ??
-    (deps as ServerDeps & { loggedModels?: LoggedModelStore }).loggedModels ??
-    new SqlLoggedModelStore(deps.metadata, deps.tracking);
+  const loggedModels = options.loggedModels ?? loggedModelsOf(deps);
   const root = artifactRootOf(deps);
   const policy = options.sourcePolicy ?? storagePolicyFor(root.uri);
   const locate = options.locate ?? serverArtifactLocator(root, new ArtifactFiles(deps.artifacts));

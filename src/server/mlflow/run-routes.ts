@@ -7,6 +7,7 @@ import {
 } from '../../tracking/http/mlflow-wire.ts';
 import { RUN_STATUSES, type Tag } from '../../tracking/tracking-types.ts';
 import type { RouteModule } from '../create-server.ts';
+import { loggedModelsOf } from './logged-models-of.ts';
 import { body, enumValue, int64, query, required, tagList, text, textList } from './mlflow-schemas.ts';
 
 interface CreateRunFields {
@@ -66,7 +67,10 @@ export const runRoutes: RouteModule = (app, deps) => {
   app.get<{ Querystring: { run_id: string } }>(
     '/runs/get',
     { schema: { querystring: query({ run_id: required, run_uuid: text }, ['run_id']) } },
-    async (request) => ({ run: runToJson(await tracking.getRun(request.query.run_id), { outputs: true }) }),
+    async (request) => {
+      const run = await tracking.getRun(request.query.run_id);
+      return { run: runToJson(run, { outputs: await loggedModelsOf(deps).runOutputs(run.info.run_id) }) };
+    },
   );
 
   app.post<{ Body: UpdateRunFields }>(
@@ -126,8 +130,11 @@ export const runRoutes: RouteModule = (app, deps) => {
         ...(fields.order_by?.length ? { order_by: fields.order_by } : {}),
         ...(fields.page_token ? { page_token: fields.page_token } : {}),
       });
+      const outputs = await loggedModelsOf(deps).runOutputsMany(page.items.map((r) => r.info.run_id));
       return {
-        ...(page.items.length > 0 ? { runs: page.items.map((r) => runToJson(r, { outputs: true })) } : {}),
+        ...(page.items.length > 0
+          ? { runs: page.items.map((r) => runToJson(r, { outputs: outputs.get(r.info.run_id) ?? [] })) }
+          : {}),
         ...(page.next_page_token ? { next_page_token: page.next_page_token } : {}),
       };
     },

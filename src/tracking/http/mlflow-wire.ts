@@ -101,7 +101,10 @@ function datasetToJson(d: Dataset): Json {
  * A run as MLflow's server writes it. `outputs` is there on reads (runs/get, runs/search) and
  * not in the answer to runs/create, as in MLflow 3.
  */
-export function runToJson(run: Run, options: { outputs?: boolean } = {}): Json {
+export function runToJson(
+  run: Run,
+  options: { outputs?: readonly { model_id: string; step: number }[] } = {},
+): Json {
   const data: Json = {};
   if (run.data.metrics.length > 0) data.metrics = run.data.metrics.map(metricToJson);
   if (run.data.params.length > 0) data.params = run.data.params.map((p) => ({ key: p.key, value: p.value }));
@@ -112,7 +115,8 @@ export function runToJson(run: Run, options: { outputs?: boolean } = {}): Json {
       ...withTags({}, 'tags', i.tags),
       dataset: datasetToJson(i.dataset),
     }));
-  return { info: runInfoToJson(run.info), data, inputs, ...(options.outputs ? { outputs: {} } : {}) };
+  const outputs = options.outputs?.length ? { model_outputs: options.outputs.map((o) => ({ ...o })) } : {};
+  return { info: runInfoToJson(run.info), data, inputs, ...(options.outputs ? { outputs } : {}) };
 }
 
 // ---- reading ----

@@ -258,6 +258,24 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     return rows.map((r) => ({ model_id: r.model_id, step: Number(r.step) }));
   }
 
+  async runOutputsMany(runIds: readonly string[]): Promise<Map<string, ModelOutput[]>> {
+    await this.#init();
+    const out = new Map<string, ModelOutput[]>();
+    for (let i = 0; i < runIds.length; i += 500) {
+      const ids = runIds.slice(i, i + 500);
+      const rows = await this.#db.all<{ run_uuid: string; model_id: string; step: number | bigint }>(
+        `SELECT run_uuid, model_id, step FROM tracking_run_outputs WHERE run_uuid IN (${ids.map(() => '?').join(', ')}) ORDER BY run_uuid, position`,
+        ids,
+      );
+      for (const r of rows) {
+        const list = out.get(r.run_uuid) ?? [];
+        list.push({ model_id: r.model_id, step: Number(r.step) });
+        out.set(r.run_uuid, list);
+      }
+    }
+    return out;
+  }
+
   async #row(tx: SqlExecutor, modelId: string, allowDeleted = false): Promise<ModelRow> {
     if (typeof modelId !== 'string' || !MODEL_ID.test(modelId)) throw notFound(String(modelId));
     const row = await tx.get<ModelRow & { lifecycle_stage: string }>(
