@@ -204,7 +204,7 @@ try {
   ];
   if (cairn.wide)
     rows.push(
-      `| fan-out with \`cairn run -j ${FEATURES}\` | ${fanText(cairn.wide.fan)} | | ${ratio(cairn.wide.fan.wall, dvc?.fan.wall)} | a forced full run: ${fmtMs(cairn.wide.ms)}; goal: wall close to the longest branch |`,
+      `| fan-out with \`cairn run -j ${FEATURES}\` | ${fanText(cairn.wide.fan)} | n/a (one stage at a time) | ${ratio(cairn.wide.fan.wall, dvc?.fan.wall)} | a forced full run: ${fmtMs(cairn.wide.ms)}; goal: wall close to the longest branch |`,
     );
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
   const body = [
