@@ -85,8 +85,11 @@ export async function buildProgram(
     return s;
   };
   const word = argv ? commandWord(argv) : undefined;
+  const versionOnly =
+    word === undefined && argv !== undefined && (argv.includes('-V') || argv.includes('--version'));
   const wanted = COMMAND_MODULES.filter((m) => word !== undefined && m.names.includes(word));
-  for (const m of wanted.length > 0 ? wanted : COMMAND_MODULES) (await m.load())(program, session);
+  if (!versionOnly)
+    for (const m of wanted.length > 0 ? wanted : COMMAND_MODULES) (await m.load())(program, session);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

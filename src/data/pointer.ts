@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseDocument } from 'yaml';
 import { writeFileAtomic } from '../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../kernel/errors.ts';
 import { type Digest, isDigest } from '../kernel/hashing.ts';
+import { parseSimpleYaml } from '../kernel/yaml/block-yaml.ts';
+import { yamlLib } from '../kernel/yaml/yaml-lib.ts';
 
 export const POINTER_SUFFIX = '.cairn';
 export const POINTER_VERSION = 1;
@@ -40,9 +41,13 @@ export function parsePointer(text: string, where: string): Pointer {
     errors.invalid(`${where}: ${why}`, {
       hint: 'restore the file from git (git checkout -- <file>) or track the data again with `cairn add`',
     });
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw fail(`not valid YAML (${doc.errors[0]?.message.split('\n')[0]})`);
-  const value = doc.toJS() as Record<string, unknown> | null;
+  let value = parseSimpleYaml(text) as Record<string, unknown> | null | undefined;
+  if (value === undefined) {
+    // Not the plain form Cairn writes (hand-edited?): let the full YAML parser judge it.
+    const doc = yamlLib().parseDocument(text);
+    if (doc.errors.length > 0) throw fail(`not valid YAML (${doc.errors[0]?.message.split('\n')[0]})`);
+    value = doc.toJS() as Record<string, unknown> | null;
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a Cairn pointer');
   if (value.version !== POINTER_VERSION)
     throw fail(`unsupported pointer version ${JSON.stringify(value.version)}`);

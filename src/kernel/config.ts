@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { errors } from './errors.ts';
 import { LOG_LEVELS, type LogLevel } from './logging.ts';
+import { parseSimpleYaml } from './yaml/block-yaml.ts';
+import { yamlLib } from './yaml/yaml-lib.ts';
 
 export const LINK_MODES = ['reflink', 'copy', 'hardlink', 'symlink'] as const;
 export type LinkMode = (typeof LINK_MODES)[number];
@@ -117,6 +119,24 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Readonly<C
 
 /** Parses and validates one config file; errors name the file and line. */
 export function parseConfigText(text: string, path: string): Raw {
+  // Most config files are plain block YAML: read them without the full parser, which matters for
+  // the start-up time of every command. Anything unusual, and every error (for its line number),
+  // goes through the full parser below.
+  if (text.split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {};
+  const simple = parseSimpleYaml(text);
+  if (isPlainObject(simple)) {
+    try {
+      validateRaw(simple, () => path);
+      return simple as Raw;
+    } catch {
+      // Fall through: the full parser reports the error with its line.
+    }
+  }
+  return parseConfigDocument(text, path);
+}
+
+function parseConfigDocument(text: string, path: string): Raw {
+  const { LineCounter, isMap, parseDocument } = yamlLib();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -328,5 +348,5 @@ export async function readConfigDocument(path: string): Promise<Document> {
     throw err;
   });
   parseConfigText(text, path);
-  return parseDocument(text);
+  return yamlLib().parseDocument(text);
 }

@@ -12,6 +12,8 @@ import type { RegistryStore } from '../registry/registry-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { LoggedModelStore } from '../tracking/logged-model-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
+import { collectDocumentedRoutes, openApiRoute } from './api/openapi-route.ts';
+import { HEALTHZ_ROUTE_SCHEMA, READYZ_ROUTE_SCHEMA } from './api/openapi-schemas.ts';
 import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
 import { normaliseMlflowRequest } from './mlflow/mlflow-schemas.ts';
@@ -54,7 +56,8 @@ const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'];
 
 /**
  * Builds the HTTP server (not listening yet): MLflow's REST API under /api/2.0/mlflow and
- * /ajax-api/2.0/mlflow, the artifact proxy, Cairn's own /api/v1, and /healthz and /readyz.
+ * /ajax-api/2.0/mlflow, the artifact proxy, Cairn's own /api/v1 (with its OpenAPI document at
+ * /api/v1/openapi.json, made from the routes' schemas), and /healthz and /readyz.
  * Errors: MLflow routes answer `{error_code, message}`, Cairn's routes `{code, message, details}`;
  * anything that is not a CairnError is logged and answered as a 500 with no internals.
  */
@@ -100,6 +103,7 @@ export function createServer(
     forceCloseConnections: 'idle',
   });
   if (opts.auth) installAuth(app, opts.auth);
+  const documented = collectDocumentedRoutes(app);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mlflow = isMlflowRoute(request);
@@ -142,8 +146,8 @@ export function createServer(
       : reply.status(404).send({ code: 'NOT_FOUND', message });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: HEALTHZ_ROUTE_SCHEMA }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: READYZ_ROUTE_SCHEMA }, async (_request, reply) => {
     try {
       await deps.metadata.ping();
       await deps.artifacts.has('readyz-probe');
@@ -165,6 +169,7 @@ export function createServer(
   app.register(
     async (scope) => {
       for (const module of modules.api) module(scope, deps, opts);
+      openApiRoute(scope, documented, { auth: opts.auth !== null });
     },
     { prefix: '/api/v1' },
   );

@@ -14,7 +14,6 @@ import { cachedOutputs, LOCK_FILE, parseLockFile, readLockFile } from '../pipeli
 import { LocalRunCache } from '../pipeline/run/run-cache.ts';
 import type { MetadataStore, Migration } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
-import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
 
 /** Where run artifacts of the workspace's tracking store live, inside `.cairn/`. */
@@ -28,8 +27,11 @@ export interface Workspace {
   config: Readonly<CairnConfig>;
   metadata: MetadataStore;
   data: DataContext;
-  /** Experiment tracking in the metadata store; run artifacts under `.cairn/artifacts/`. */
-  tracking: TrackingStore;
+  /**
+   * Experiment tracking in the metadata store, run artifacts under `.cairn/artifacts/`. Opened on
+   * first use: commands that do not track pay nothing for it.
+   */
+  tracking(): Promise<TrackingStore>;
   close(): Promise<void>;
 }
 
@@ -67,8 +69,11 @@ export async function openWorkspace(
     openRemote: (name) => openNamedRemote(config, name),
     log: options.log,
   };
-  const tracking = new SqlTrackingStore(metadata, {
-    defaultArtifactRoot: pathToFileURL(join(root, WORKSPACE_DIR, ARTIFACTS_DIR)).href,
+  const tracking = memoise(async (): Promise<TrackingStore> => {
+    const { SqlTrackingStore } = await import('../tracking/sql/sql-tracking-store.ts');
+    return new SqlTrackingStore(metadata, {
+      defaultArtifactRoot: pathToFileURL(join(root, WORKSPACE_DIR, ARTIFACTS_DIR)).href,
+    });
   });
   return { root, config, metadata, data, tracking, close: () => metadata.close() };
 }

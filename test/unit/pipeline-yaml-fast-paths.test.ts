@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { benchStages, pipelineYaml } from '../../bench/pipeline/pipeline-spec.ts';
 import type { Digest } from '../../src/kernel/hashing.ts';
-import { parseBlockYaml } from '../../src/pipeline/definition/block-yaml.ts';
+import { parseBlockYaml } from '../../src/kernel/yaml/block-yaml.ts';
 import { parseWithYamlPackage, toPlain } from '../../src/pipeline/definition/parse-yaml-with-lines.ts';
 import { PipelineProblems } from '../../src/pipeline/definition/pipeline-problems.ts';
 import { formatLockFile, LockWriter, parseLockFile } from '../../src/pipeline/lock/lock-file.ts';

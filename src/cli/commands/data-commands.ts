@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { addPaths } from '../../data/add.ts';
-import { checkoutPaths } from '../../data/checkout.ts';
-import { collectGarbage } from '../../data/gc.ts';
-import { type StatusReport, statusOf } from '../../data/status.ts';
+import type { StatusReport } from '../../data/status.ts';
 import { LINK_MODES, type LinkMode } from '../../kernel/config.ts';
 import { errors } from '../../kernel/errors.ts';
 import { formatBytes, plural, table } from '../format.ts';
@@ -10,6 +7,7 @@ import { ReportedFailure } from '../reported-failure.ts';
 import type { CliSession } from '../session.ts';
 import { registerDataShow } from './data-show.ts';
 
+// Each action imports its operation when it runs, so one command never loads the others' code.
 type Json = { json?: boolean };
 
 export function registerDataCommands(program: Command, session: () => CliSession): void {
@@ -26,6 +24,7 @@ export function registerDataCommands(program: Command, session: () => CliSession
       await s.lock('cairn add', opts.wait);
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
+      const { addPaths } = await import('../../data/add.ts');
       const results = await addPaths(ws.data, s.cwd, paths, progress ? { onProgress: progress } : {});
       if (opts.json) return s.json(results);
       for (const r of results) {
@@ -48,6 +47,7 @@ export function registerDataCommands(program: Command, session: () => CliSession
       const s = session();
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
+      const { statusOf } = await import('../../data/status.ts');
       const report = await statusOf(ws.data, s.cwd, paths, {
         ...(opts.remote !== undefined ? { remote: opts.remote } : {}),
         ...(progress ? { onProgress: progress } : {}),
@@ -69,6 +69,7 @@ export function registerDataCommands(program: Command, session: () => CliSession
       await s.lock('cairn checkout', opts.wait);
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
+      const { checkoutPaths } = await import('../../data/checkout.ts');
       const results = await checkoutPaths(ws.data, s.cwd, paths, {
         force: opts.force ?? false,
         ...(opts.link ? { linkModes: parseLinkModes(opts.link) } : {}),
@@ -108,6 +109,7 @@ export function registerDataCommands(program: Command, session: () => CliSession
       const maxAge = opts.runCacheMaxAge === undefined ? undefined : parseAge(opts.runCacheMaxAge);
       await s.lock('cairn gc', opts.wait);
       const ws = await s.workspace();
+      const { collectGarbage } = await import('../../data/gc.ts');
       const report = await collectGarbage(ws.data, {
         dryRun: opts.dryRun ?? false,
         allCommits: opts.allCommits ?? false,

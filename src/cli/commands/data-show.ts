@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { showDataProfile } from '../../data/show-profile.ts';
 import { table } from '../format.ts';
 import type { CliSession } from '../session.ts';
 
@@ -13,6 +12,7 @@ export function registerDataShow(program: Command, session: () => CliSession): v
     .action(async (path: string, opts: { json?: boolean }) => {
       const s = session();
       const ws = await s.workspace();
+      const { showDataProfile } = await import('../../data/show-profile.ts');
       const shown = await showDataProfile(ws.data, s.cwd, path);
       if (opts.json) return s.json(shown);
       const p = shown.profile;

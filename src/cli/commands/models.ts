@@ -227,7 +227,7 @@ async function withRegistry<T>(
     }
   }
   const ws = await s.workspace();
-  return fn({ ...(await localRegistry(ws.metadata, ws.tracking)), where: ws.config.metadata.uri });
+  return fn({ ...(await localRegistry(ws.metadata, await ws.tracking())), where: ws.config.metadata.uri });
 }
 
 function latestOf(m: RegisteredModel): string {

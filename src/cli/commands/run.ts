@@ -69,7 +69,7 @@ export function registerRun(program: Command, session: () => CliSession): void {
       const ws = await s.workspace();
       const pipeline = await requirePipeline(root, set);
       const view = createRunView(s.io, { json: opts.json ?? false });
-      const recorder = new RunRecorder(ws.tracking, {
+      const recorder = new RunRecorder(await ws.tracking(), {
         root,
         ...(opts.experiment ? { experiment: opts.experiment } : {}),
         command: commandLine(command),

@@ -35,7 +35,7 @@ export async function withTracking<T>(
 ): Promise<T> {
   if (!opts.trackingUri && !opts.remote) {
     const ws = await s.workspace();
-    return fn(ws.tracking, { uri: ws.config.metadata.uri, workspaceRoot: ws.root });
+    return fn(await ws.tracking(), { uri: ws.config.metadata.uri, workspaceRoot: ws.root });
   }
   const env = s.io.env;
   if (opts.remote && !opts.trackingUri && !env.CAIRN_TRACKING_URI && !env.MLFLOW_TRACKING_URI)

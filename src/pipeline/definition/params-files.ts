@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { parse } from 'yaml';
 import { errors, fromSystemError } from '../../kernel/errors.ts';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
 import { parseYamlWithLines, toPlain } from './parse-yaml-with-lines.ts';
 import { didYouMean, type PipelineProblems } from './pipeline-problems.ts';
 
@@ -70,7 +70,7 @@ export function parseParamOverride(text: string): [key: string, value: unknown] 
   const raw = text.slice(eq + 1);
   let value: unknown = raw;
   try {
-    value = raw.trim() === '' ? '' : parse(raw);
+    value = raw.trim() === '' ? '' : yamlLib().parse(raw);
   } catch {
     // Not valid YAML (`a: b: c`): keep the text as it was typed.
   }

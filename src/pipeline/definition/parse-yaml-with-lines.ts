@@ -1,19 +1,10 @@
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseDocument,
-} from 'yaml';
-import { parseBlockYaml } from './block-yaml.ts';
-import type { LEntry, LMap, LNode, ScalarValue } from './located-node.ts';
+import type { Document, Node, Pair } from 'yaml';
+import { parseBlockYaml } from '../../kernel/yaml/block-yaml.ts';
+import type { LEntry, LMap, LNode, ScalarValue } from '../../kernel/yaml/located-node.ts';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
 import type { PipelineProblems } from './pipeline-problems.ts';
 
-export type { LEntry, LMap, LNode, LScalar, LSeq, ScalarValue } from './located-node.ts';
+export type { LEntry, LMap, LNode, LScalar, LSeq, ScalarValue } from '../../kernel/yaml/located-node.ts';
 
 /**
  * Parses YAML text into located nodes. Syntax errors (and duplicate keys) are added to
@@ -33,8 +24,8 @@ export function parseWithYamlPackage(
   file: string,
   problems: PipelineProblems,
 ): LNode | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
+  const lines = new (yamlLib().LineCounter)();
+  const doc = yamlLib().parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   const [error] = doc.errors;
   if (error) {
     // Later syntax errors are mostly echoes of the first one: report that one only.
@@ -61,39 +52,39 @@ function convert(doc: Document, raw: Node | null, lineOf: LineOf, fallback: numb
   const line = lineOf(node, fallback);
   // Aliases are expanded in place; a bound keeps a self-referencing anchor from looping.
   if (depth > 100) return { kind: 'scalar', value: null, line };
-  if (isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
-  if (isMap(node)) {
+  if (yamlLib().isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? null;
+  if (yamlLib().isMap(node)) {
     const explicit: LEntry[] = [];
     const merged: LEntry[] = [];
     for (const pair of node.items as Pair<Node | null, Node | null>[]) {
       const keyLine = lineOf(pair.key, line);
-      if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
+      if (yamlLib().isScalar(pair.key) && typeof pair.key.value === 'symbol') {
         for (const source of mergeSources(doc, pair.value)) {
           const m = convert(doc, source, lineOf, keyLine, depth + 1);
           if (m.kind === 'map') merged.push(...m.entries);
         }
         continue;
       }
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const key = yamlLib().isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       explicit.push({ key, keyLine, value: convert(doc, pair.value, lineOf, keyLine, depth + 1) });
     }
     const entries = [...explicit];
     for (const m of merged) if (!entries.some((e) => e.key === m.key)) entries.push(m);
     return { kind: 'map', entries, line };
   }
-  if (isSeq(node))
+  if (yamlLib().isSeq(node))
     return {
       kind: 'seq',
       items: (node.items as (Node | null)[]).map((item) => convert(doc, item, lineOf, line, depth + 1)),
       line,
     };
-  const value = isScalar(node) ? node.value : null;
+  const value = yamlLib().isScalar(node) ? node.value : null;
   return { kind: 'scalar', value: toScalar(value), line };
 }
 
 function mergeSources(doc: Document, value: Node | null): (Node | null)[] {
-  const resolved = isAlias(value) ? ((value.resolve(doc) as Node | undefined) ?? null) : value;
-  return isSeq(resolved) ? (resolved.items as (Node | null)[]) : [value];
+  const resolved = yamlLib().isAlias(value) ? ((value.resolve(doc) as Node | undefined) ?? null) : value;
+  return yamlLib().isSeq(resolved) ? (resolved.items as (Node | null)[]) : [value];
 }
 
 function toScalar(value: unknown): ScalarValue {
@@ -103,13 +94,7 @@ function toScalar(value: unknown): ScalarValue {
 }
 
 /** The plain JavaScript value of a located node. */
-export function toPlain(node: LNode): unknown {
-  if (node.kind === 'scalar') return node.value;
-  if (node.kind === 'seq') return node.items.map(toPlain);
-  const out: Record<string, unknown> = {};
-  for (const e of node.entries) out[e.key] = toPlain(e.value);
-  return out;
-}
+export { plainValue as toPlain } from '../../kernel/yaml/block-yaml.ts';
 
 /** A located node for a plain value (one read from a params file), placed at `line`. */
 export function fromPlain(value: unknown, line: number): LNode {

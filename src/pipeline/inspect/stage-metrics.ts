@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
 import type { Pipeline } from '../pipeline-types.ts';
 
 /** One metrics file of a stage, as `cairn metrics show` reports it. */
@@ -30,7 +30,7 @@ export function flattenMetrics(value: unknown): Record<string, number> {
 
 /** Parses a metrics or plots file: JSON for `.json`, YAML otherwise (YAML reads JSON too). */
 export function parseDataFile(path: string, text: string): unknown {
-  return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  return path.endsWith('.json') ? JSON.parse(text) : yamlLib().parse(text);
 }
 
 /** The current content of every stage's `metrics` files, in pipeline order. */

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument, stringify } from 'yaml';
 import type { Pointer } from '../../data/pointer.ts';
 import { writeFileAtomic } from '../../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../../kernel/errors.ts';
 import { isDigest } from '../../kernel/hashing.ts';
-import { parseBlockYaml } from '../definition/block-yaml.ts';
-import { toPlain } from '../definition/parse-yaml-with-lines.ts';
+import { parseBlockYaml, plainValue as toPlain } from '../../kernel/yaml/block-yaml.ts';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
+
 import type { LockEntry, LockedPath, LockFile } from '../pipeline-types.ts';
 
 export const LOCK_FILE = 'cairn.lock';
@@ -51,7 +51,7 @@ export function parseLockFile(text: string): LockFile {
 }
 
 function parseYaml(text: string, fail: (why: string) => Error): unknown {
-  const doc = parseDocument(text);
+  const doc = yamlLib().parseDocument(text);
   if (doc.errors.length > 0) throw fail(`not valid YAML (${doc.errors[0]?.message.split('\n')[0]})`);
   return doc.toJS() as unknown;
 }
@@ -105,7 +105,8 @@ export function formatLockFile(lock: LockFile): string {
  * reformat only the stage that changed (`yaml` takes about 0.5 ms a stage).
  */
 export function formatStageText(name: string, e: LockEntry): string {
-  return stringify({ [name]: stageBody(e) }, { lineWidth: 0 })
+  return yamlLib()
+    .stringify({ [name]: stageBody(e) }, { lineWidth: 0 })
     .split('\n')
     .map((line) => (line === '' ? line : `  ${line}`))
     .join('\n');

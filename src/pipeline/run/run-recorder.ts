@@ -2,9 +2,9 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { isCairnError } from '../../kernel/errors.ts';
 import { gitAsync } from '../../kernel/git.ts';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
 import type { DatasetInput, Metric, Param, RunStatus, Tag } from '../../tracking/tracking-types.ts';
 import type { LockedPath } from '../pipeline-types.ts';
@@ -215,7 +215,7 @@ export class RunRecorder {
     let value: unknown;
     try {
       const text = await readFile(file.abs, 'utf8');
-      value = file.path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+      value = file.path.endsWith('.json') ? JSON.parse(text) : yamlLib().parse(text);
     } catch (err) {
       this.#warn(`metrics file ${file.path} could not be read: ${(err as Error).message}`);
       return [];

@@ -1,3 +1,5 @@
+import { API_ERROR_SCHEMA } from './openapi-schemas.ts';
+
 /**
  * Schemas of Cairn's model-lineage API (/api/v1/models/…), used for validation and serialization
  * and collected into the OpenAPI document.
@@ -90,23 +92,23 @@ export const MODEL_LINEAGE_SCHEMA = {
   },
 } as const;
 
-const error = {
-  type: 'object',
-  required: ['code', 'message'],
-  properties: { code: str, message: str, details: { type: 'object' } },
-} as const;
-
 export const LINEAGE_ROUTE_SCHEMA = {
   tags: ['models'],
   summary: "A model version's lineage",
+  description:
+    'What the server recorded when the version was created (its `cairn.` tags), with the run and ' +
+    'logged model looked up now: version → run → datasets → git commit → lock entry → package hash.',
   params: {
     type: 'object',
     required: ['name', 'version'],
-    properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string', pattern: '^[0-9]+$' } },
+    properties: {
+      name: { type: 'string', minLength: 1, description: 'the registered model' },
+      version: { type: 'string', pattern: '^[0-9]+$', description: 'the version number' },
+    },
   },
   querystring: {
     type: 'object',
     properties: { verify: { type: 'boolean', description: 'hash the package again and compare' } },
   },
-  response: { 200: MODEL_LINEAGE_SCHEMA, 400: error, 404: error },
+  response: { 200: MODEL_LINEAGE_SCHEMA, 404: API_ERROR_SCHEMA },
 } as const;

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
 import type { ConfusionPlot, LinePlot, PlotSpec } from './plot-spec.ts';
 import { thin } from './plot-spec.ts';
 
@@ -49,7 +49,7 @@ export function plotsFromFile(path: string, content: Uint8Array): PlotSpec[] {
   try {
     if (ext === '.csv' || ext === '.tsv') data = parseDelimited(text, ext === '.tsv' ? '\t' : ',');
     else if (ext === '.json') data = JSON.parse(text);
-    else data = parseYaml(text);
+    else data = yamlLib().parse(text);
   } catch (err) {
     return [problem(path, `cannot parse: ${(err as Error).message.split('\n')[0]}`)];
   }

@@ -207,3 +207,21 @@ function scalar(text: string, kind: 'string' | 'any'): ScalarValue {
   if (NULLS.has(text) || BOOLS.has(text) || MAYBE_NUMBER.test(text)) return unsupported();
   return text;
 }
+
+/** Plain JavaScript values of a located node (mappings as objects). */
+export function plainValue(node: LNode): unknown {
+  if (node.kind === 'scalar') return node.value;
+  if (node.kind === 'seq') return node.items.map(plainValue);
+  const out: Record<string, unknown> = {};
+  for (const e of node.entries) out[e.key] = plainValue(e.value);
+  return out;
+}
+
+/**
+ * The plain value of simple block YAML without loading the `yaml` package, or undefined when the
+ * text needs the full parser (or is empty).
+ */
+export function parseSimpleYaml(text: string): unknown {
+  const node = parseBlockYaml(text);
+  return node === undefined ? undefined : plainValue(node);
+}
