@@ -112,11 +112,13 @@ export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array):
   const final = objectPath(ctx.cacheRoot, digest);
   if (existsSync(final)) return false;
   const dir = dirname(final);
-  if (!ctx.madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    ctx.madeDirs.add(dir);
-  }
-  const tmp = tempNameIn(dir, threadId);
+  const tmpDir = `${ctx.cacheRoot}/.tmp`;
+  for (const d of [dir, tmpDir])
+    if (!ctx.madeDirs.has(d)) {
+      mkdirSync(d, { recursive: true });
+      ctx.madeDirs.add(d);
+    }
+  const tmp = tempNameIn(tmpDir, threadId);
   const out = openSync(tmp, 'wx', 0o444);
   try {
     let off = 0;

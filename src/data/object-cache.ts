@@ -63,12 +63,9 @@ export class ObjectCache {
     }
   }
 
-  /**
-   * A fresh temp path on the cache's file system: beside the final object when its digest is
-   * known (a same-directory rename), otherwise in `.tmp/`.
-   */
-  async tempPath(digest?: Digest): Promise<string> {
-    const dir = digest ? dirname(this.pathOf(digest)) : join(this.root, '.tmp');
+  /** A fresh temp path in `.tmp/`, on the cache's file system. */
+  async tempPath(): Promise<string> {
+    const dir = join(this.root, '.tmp');
     await mkdir(dir, { recursive: true });
     return tempNameIn(dir, 'c');
   }
@@ -122,7 +119,7 @@ export class ObjectCache {
    * discarded and reported as INTEGRITY_ERROR; `source` names where it came from.
    */
   async insertStream(digest: Digest, stream: Readable, source: string): Promise<number> {
-    const tmp = await this.tempPath(digest);
+    const tmp = await this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
     try {

@@ -38,7 +38,9 @@ async function smallDisk(sizeMiB: number): Promise<string> {
 /** Temp files anywhere under `dir` (writers keep them beside their final names). */
 const leftovers = (dir: string) =>
   existsSync(dir)
-    ? (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tmp'))
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.tmp'))
+        .map((e) => e.name)
     : [];
 
 describe('a full disk', { skip }, () => {

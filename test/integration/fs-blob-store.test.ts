@@ -20,7 +20,9 @@ describe('FsBlobStore specifics', () => {
       })(),
     );
     await assert.rejects(store.put('k/one', { stream: broken }));
-    const left = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.tmp'));
+    const left = (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name.endsWith('.tmp'))
+      .map((e) => e.name);
     assert.deepEqual(left, []);
   });
 

@@ -93,6 +93,7 @@ export const MODEL_LINEAGE_SCHEMA = {
 } as const;
 
 export const LINEAGE_ROUTE_SCHEMA = {
+  operationId: 'getModelVersionLineage',
   tags: ['models'],
   summary: "A model version's lineage",
   description:

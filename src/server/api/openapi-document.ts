@@ -215,7 +215,8 @@ function errorResponse(status: string): Json {
       ? {
           headers: {
             'WWW-Authenticate': {
-              description: 'The schemes the server accepts: `Bearer realm="cairn", Basic realm="cairn", charset="UTF-8"`.',
+              description:
+                'The schemes the server accepts: `Bearer realm="cairn", Basic realm="cairn", charset="UTF-8"`.',
               schema: { type: 'string' },
             },
           },

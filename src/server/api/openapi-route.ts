@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { buildOpenApiDocument, type DescribedRoute, isDocumentedUrl, type RouteSchema } from './openapi-document.ts';
+import {
+  buildOpenApiDocument,
+  type DescribedRoute,
+  isDocumentedUrl,
+  type RouteSchema,
+} from './openapi-document.ts';
 import { OPENAPI_ROUTE_SCHEMA } from './openapi-schemas.ts';
 
 /**
@@ -13,7 +18,11 @@ export function collectDocumentedRoutes(app: FastifyInstance): readonly Describe
   app.addHook('onRoute', (route) => {
     if (!isDocumentedUrl(route.url)) return;
     for (const method of [route.method].flat())
-      routes.push({ method, url: route.url, ...(route.schema ? { schema: route.schema as RouteSchema } : {}) });
+      routes.push({
+        method,
+        url: route.url,
+        ...(route.schema ? { schema: route.schema as RouteSchema } : {}),
+      });
   });
   return routes;
 }
@@ -22,7 +31,11 @@ export function collectDocumentedRoutes(app: FastifyInstance): readonly Describe
  * `GET /openapi.json` on `app` (mounted under /api/v1): the document of `routes`, built on the
  * first request, when every route is registered, and then sent as it is.
  */
-export function openApiRoute(app: FastifyInstance, routes: readonly DescribedRoute[], options: { auth: boolean }): void {
+export function openApiRoute(
+  app: FastifyInstance,
+  routes: readonly DescribedRoute[],
+  options: { auth: boolean },
+): void {
   let body: string | undefined;
   app.get('/openapi.json', { schema: OPENAPI_ROUTE_SCHEMA }, async (_request, reply) => {
     body ??= JSON.stringify(buildOpenApiDocument(routes, { auth: options.auth, version: cairnVersion() }));

@@ -22,6 +22,7 @@ export const API_ERROR_SCHEMA = {
 } as const;
 
 export const HEALTHZ_ROUTE_SCHEMA = {
+  operationId: 'liveness',
   tags: ['health'],
   summary: 'Liveness',
   description: 'Answers as long as the process serves HTTP; it touches no backend.',
@@ -31,6 +32,7 @@ export const HEALTHZ_ROUTE_SCHEMA = {
 } as const;
 
 export const READYZ_ROUTE_SCHEMA = {
+  operationId: 'readiness',
   tags: ['health'],
   summary: 'Readiness',
   description: 'Ready when the metadata store and the artifact store both answer; 503 otherwise.',
@@ -47,6 +49,7 @@ export const READYZ_ROUTE_SCHEMA = {
 const open = { type: 'object', additionalProperties: true } as const;
 
 export const OPENAPI_ROUTE_SCHEMA = {
+  operationId: 'getOpenApiDocument',
   tags: ['openapi'],
   summary: 'This OpenAPI document',
   description:
