@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import pg from 'pg';
+import { describe, it } from 'node:test';
 import { AuthStore, type TokenInfo } from '../../src/security/auth-store.ts';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
 import { CAIRN_BIN, type CliRun, cleanEnv, newWorkspace } from '../support/cli.ts';
+import { freshDatabase } from '../support/pg-database.ts';
 import { pgGate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
@@ -160,28 +159,10 @@ describe('cairn token / cairn user on the workspace store', () => {
 });
 
 const gate = pgGate();
-const databases: string[] = [];
-after(async () => {
-  if (!gate.value || databases.length === 0) return;
-  const admin = new pg.Client({ connectionString: gate.value });
-  await admin.connect();
-  try {
-    for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-});
 
 describe('cairn token --store postgresql://…', { skip: gate.skip }, () => {
   it("manages the tokens of a PostgreSQL-backed server's store", async () => {
-    const name = `cairn_auth_cli_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: gate.value });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
-    databases.push(name);
-    const url = new URL(gate.value ?? '');
-    url.pathname = `/${name}`;
-    const store = url.toString();
+    const store = await freshDatabase(gate.value ?? '', 'cairn_auth_cli');
     const cwd = await tempDir('cairn-pg-cli-');
     const created = await cairnWithInput(
       ['token', 'create', '--role', 'admin', '--json', '--store', store],

@@ -1,45 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import pg from 'pg';
 import type { MetadataStore, Migration } from '../../src/store/metadata-store.ts';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
 import { insertValuesShape, numberPlaceholders } from '../../src/store/postgres/placeholders.ts';
 import { PostgresMetadataStore } from '../../src/store/postgres/postgres-metadata-store.ts';
 import { redact } from '../../src/store/redact-uri.ts';
 import { describeMetadataStore } from '../contracts/metadata-store.contract.ts';
+import { freshDatabase } from '../support/pg-database.ts';
 import { pgGate } from '../support/services.ts';
 
 const gate = pgGate();
-
-/** Each run gets its own databases on the test server, dropped at the end. */
-const created: string[] = [];
-async function freshDatabase(adminUrl: string, prefix: string): Promise<string> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  created.push(name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-after(async () => {
-  if (!gate.value || created.length === 0) return;
-  const admin = new pg.Client({ connectionString: gate.value });
-  await admin.connect();
-  try {
-    for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-});
 
 const contractUrl = gate.value ? await freshDatabase(gate.value, 'cairn_contract') : '';
 describeMetadataStore(

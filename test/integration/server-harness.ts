@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { silentLogger } from '../../src/kernel/logging.ts';
 import { createServer, type ServerOptions } from '../../src/server/create-server.ts';
 import {
@@ -12,6 +10,7 @@ import {
   type ServerBackends,
   serverRouteModules,
 } from '../../src/server/server-wiring.ts';
+import { freshDatabase } from '../support/pg-database.ts';
 import { pgGate, s3Gate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
@@ -81,29 +80,9 @@ export function s3Admin(): S3Client {
   return admin;
 }
 
-const databases: string[] = [];
-// Registered at load time, so it runs when the whole test file ends (an `after` called from a
-// hook would run when that hook ends).
-after(async () => {
-  const adminUrl = process.env.CAIRN_TEST_PG_URL as string;
-  for (const name of databases.splice(0)) {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => client.end());
-  }
-});
-
 /** A new PostgreSQL database, dropped when the test file ends. */
-export async function freshPostgres(): Promise<string> {
-  const adminUrl = process.env.CAIRN_TEST_PG_URL as string;
-  const name = `cairn_server_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`).finally(() => client.end());
-  databases.push(name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+export function freshPostgres(): Promise<string> {
+  return freshDatabase(process.env.CAIRN_TEST_PG_URL as string, 'cairn_server');
 }
 
 /** Opens the backends of a variant, as `cairn server` does. */

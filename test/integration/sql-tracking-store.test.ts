@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { after } from 'node:test';
-import pg from 'pg';
 import type { MetadataStore } from '../../src/store/metadata-store.ts';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
 import { SqlTrackingStore } from '../../src/tracking/sql/sql-tracking-store.ts';
 import { describeTrackingStore } from '../contracts/tracking-store.contract.ts';
+import { freshDatabase } from '../support/pg-database.ts';
 import { pgGate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
@@ -30,30 +28,7 @@ describeTrackingStore(
 );
 
 const gate = pgGate();
-let pgUrl = '';
-let database = '';
-if (gate.value) {
-  database = `cairn_tracking_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: gate.value });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${database}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(gate.value);
-  url.pathname = `/${database}`;
-  pgUrl = url.toString();
-  after(async () => {
-    const admin = new pg.Client({ connectionString: gate.value });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
-  });
-}
+const pgUrl = gate.value ? await freshDatabase(gate.value, 'cairn_tracking') : '';
 describeTrackingStore(
   'postgres',
   factory(() => pgUrl),

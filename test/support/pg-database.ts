@@ -3,17 +3,15 @@ import { after } from 'node:test';
 import pg from 'pg';
 
 const created: { admin: string; name: string }[] = [];
-let cleanupRegistered = false;
+// Registered when the module loads, so it runs when the whole test file ends: an `after` called
+// from inside a hook would run as soon as that hook ends.
+after(dropCreatedDatabases);
 
 /**
  * A new, empty database on the PostgreSQL test server behind `adminUrl`, dropped when the test
  * file finishes. Returns its connection URL.
  */
 export async function freshDatabase(adminUrl: string, prefix = 'cairn_test'): Promise<string> {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(dropCreatedDatabases);
-  }
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
