@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { after } from 'node:test';
 import pg from 'pg';
 
 const created: { admin: string; name: string }[] = [];
-// Registered when the module loads, so it runs when the whole test file ends: an `after` called
-// from inside a hook would run as soon as that hook ends.
-after(dropCreatedDatabases);
+// Dropped when the test process is about to exit. node:test's root `after` is not used: with
+// top-level await in a test file it can run before later suites have even been declared.
+let dropping: Promise<void> | undefined;
+process.on('beforeExit', () => {
+  if (created.length > 0) dropping ??= dropCreatedDatabases();
+});
 
 /**
  * A new, empty database on the PostgreSQL test server behind `adminUrl`, dropped when the test
