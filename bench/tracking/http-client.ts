@@ -32,7 +32,11 @@ export class BenchClient {
     this.#host = url.hostname;
     this.#port = Number(url.port);
     this.#timeoutMs = options.timeoutMs;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.sockets, maxFreeSockets: options.sockets });
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: options.sockets,
+      maxFreeSockets: options.sockets,
+    });
   }
 
   /** POST to `/api/2.0/mlflow/<endpoint>` with a JSON body. */
@@ -95,16 +99,21 @@ export class BenchClient {
   }
 }
 
-/** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight; rejects on the first failure. */
+/**
+ * Runs `task(i)` for i in [0, count) in order, with at most `concurrency` in flight, and starts no
+ * new task once `stop()` says so; rejects on the first failure. Resolves to how many tasks ran
+ * (always the first ones: i in [0, ran)).
+ */
 export async function pool(
   count: number,
   concurrency: number,
   task: (i: number) => Promise<void>,
-): Promise<void> {
+  stop: () => boolean = () => false,
+): Promise<number> {
   let next = 0;
   let failed = false;
   const worker = async () => {
-    while (!failed && next < count) {
+    while (!failed && next < count && !stop()) {
       const i = next++;
       try {
         await task(i);
@@ -115,6 +124,7 @@ export async function pool(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return next;
 }
 
 export function percentile(values: readonly number[], p: number): number {

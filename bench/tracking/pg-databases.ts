@@ -24,8 +24,8 @@ export class BenchDatabases {
 
   async version(): Promise<string> {
     return this.#admin(async (c) => {
-      const { rows } = await c.query<{ v: string }>('SHOW server_version');
-      return `PostgreSQL ${rows[0]?.v.split(' ')[0] ?? '?'}`;
+      const { rows } = await c.query<{ server_version: string }>('SHOW server_version');
+      return `PostgreSQL ${rows[0]?.server_version.split(' ')[0] ?? '?'}`;
     });
   }
 
@@ -44,7 +44,8 @@ export class BenchDatabases {
 
   async dropAll(): Promise<void> {
     await this.#admin(async (c) => {
-      for (const name of this.#created.splice(0)) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const name of this.#created.splice(0))
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     });
   }
 }

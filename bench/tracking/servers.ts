@@ -22,10 +22,16 @@ export interface ServerUnderTest {
 }
 
 const started = new Set<ChildProcess>();
-// If the benchmark dies, its servers must not outlive it.
+// If the benchmark dies, its servers must not outlive it. They run in process groups of their
+// own, so a Ctrl-C in the terminal does not reach them: stop them on the benchmark's signals too.
 process.on('exit', () => {
   for (const child of started) killGroup(child, 'SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`bench:tracking: ${signal}, stopping the servers\n`);
+    process.exit(130);
+  });
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -83,7 +89,12 @@ function groupCpuSeconds(pgid: number | undefined): number {
   return ticks / 100;
 }
 
-async function waitFor(what: () => Promise<boolean>, timeoutMs: number, exit: Promise<void>, fail: (why: string) => Error) {
+async function waitFor(
+  what: () => Promise<boolean>,
+  timeoutMs: number,
+  exit: Promise<void>,
+  fail: (why: string) => Error,
+) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void exit.then(() => {
@@ -107,7 +118,11 @@ async function healthy(url: string, path: string): Promise<boolean> {
 }
 
 /** `cairn server --port 0` on the given store; resolves once /healthz answers. */
-export async function startCairn(options: { store: string; artifacts: string; cwd: string }): Promise<ServerUnderTest> {
+export async function startCairn(options: {
+  store: string;
+  artifacts: string;
+  cwd: string;
+}): Promise<ServerUnderTest> {
   const args = ['server', '--port', '0', '--store', options.store, '--artifacts', options.artifacts];
   const p = launch('cairn server', process.execPath, [CAIRN_BIN, ...args], options.cwd, {});
   let url = '';

@@ -75,7 +75,8 @@ export function logBatchBody(runId: string, spec: RunSpec) {
     };
   const rand = random(spec.startTime);
   const params = [{ key: 'model', value: spec.model }];
-  for (let p = 1; p < PARAMS_PER_RUN; p++) params.push({ key: `param_${p}`, value: `${(rand() * 100).toFixed(4)}` });
+  for (let p = 1; p < PARAMS_PER_RUN; p++)
+    params.push({ key: `param_${p}`, value: `${(rand() * 100).toFixed(4)}` });
   const metrics: { key: string; value: number; timestamp: number; step: number }[] = [];
   for (let m = 0; m < METRICS_PER_RUN; m++) {
     const key = m === 0 ? 'acc' : `metric_${m}`;

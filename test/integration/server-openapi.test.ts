@@ -261,7 +261,9 @@ describe('the OpenAPI document of /api/v1 (auth on)', () => {
       stages: { train: { status: 'done', duration_ms: 12 } },
       outputs: {},
     });
-    assert.equal((await call(lineageKey, '/api/v1/models/churn/versions/2/lineage')).statusCode, 404);
+    const absent = await call(lineageKey, '/api/v1/models/churn/versions/2/lineage');
+    assert.equal(absent.statusCode, 404);
+    assert.deepEqual(absent.json().details, { name: 'churn', version: '2' });
     assert.equal((await call(lineageKey, '/api/v1/models/churn/versions/x/lineage')).statusCode, 400);
   });
 });

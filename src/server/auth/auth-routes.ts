@@ -51,7 +51,11 @@ const AUTH_ROUTE_SCHEMAS = {
       properties: {
         role,
         name: { type: 'string', minLength: 1, maxLength: 100 },
-        expiresIn: { type: 'string', pattern: '^[0-9]+[mhdw]$' },
+        expiresIn: {
+          type: 'string',
+          pattern: '^[0-9]+[mhdw]$',
+          description: 'minutes, hours, days or weeks (15m, 12h, 30d, 4w); at most 10 years',
+        },
       },
     },
     response: {

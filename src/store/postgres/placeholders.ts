@@ -50,6 +50,12 @@ export interface InsertValuesShape {
   perRow: number;
   /** `ON CONFLICT … DO UPDATE` fails when one key appears twice in a multi-row statement. */
   updatesOnConflict: boolean;
+  /**
+   * For such upserts, the positions in a row's parameters of the conflict target's columns, when
+   * the statement names its columns and binds each to a bare `?` (so duplicates can be found
+   * before sending).
+   */
+  conflictKey?: number[];
 }
 
 /**
@@ -78,13 +84,31 @@ export function insertValuesShape(sql: string): InsertValuesShape | undefined {
     from = mark + 1;
   }
   rowPieces.push(sql.slice(from, close + 1));
+  const updatesOnConflict = /\bON\s+CONFLICT\b[\s\S]*\bDO\s+UPDATE\b/i.test(mask.slice(close));
+  const conflictKey = updatesOnConflict ? conflictKeyOf(mask, open, close) : undefined;
   return {
     head: sql.slice(0, open),
     rowPieces,
     tail: sql.slice(close + 1, mask.length),
     perRow: marks.length,
-    updatesOnConflict: /\bON\s+CONFLICT\b[\s\S]*\bDO\s+UPDATE\b/i.test(mask.slice(close)),
+    updatesOnConflict,
+    ...(conflictKey ? { conflictKey } : {}),
   };
+}
+
+/** Positions of the ON CONFLICT columns among the row's `?`s, when every value is a bare `?`. */
+function conflictKeyOf(mask: string, open: number, close: number): number[] | undefined {
+  const columns = /^\s*INSERT\s+INTO\s+[\w.]+\s*\(([^)]*)\)\s*VALUES\s*\($/i.exec(mask.slice(0, open + 1));
+  const target = /\bON\s+CONFLICT\s*\(([^)]*)\)/i.exec(mask.slice(close));
+  if (!columns || !target) return undefined;
+  const names = (columns[1] as string).split(',').map((c) => c.trim().toLowerCase());
+  const values = mask
+    .slice(open + 1, close)
+    .split(',')
+    .map((v) => v.trim());
+  if (values.length !== names.length || values.some((v) => v !== '?')) return undefined;
+  const key = (target[1] as string).split(',').map((c) => names.indexOf(c.trim().toLowerCase()));
+  return key.every((i) => i >= 0) ? key : undefined;
 }
 
 /** The statement that inserts `rows` rows of `shape` at once, numbered `$1…`. */

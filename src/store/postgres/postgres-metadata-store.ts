@@ -248,6 +248,15 @@ export class PostgresMetadataStore implements MetadataStore {
         await query(text, values);
         continue;
       }
+      if (shape.conflictKey) {
+        // Duplicates are visible client-side: no savepoint round trips (measured: 4 of the 11
+        // round trips of a tracking log-batch).
+        const key = shape.conflictKey;
+        const seen = new Set(rows.map((r) => JSON.stringify(key.map((k) => String(r[k])))));
+        if (seen.size === rows.length) await query(text, values);
+        else await perRow(rows);
+        continue;
+      }
       // An upsert that meets one key twice in a statement fails (21000) where row-by-row would
       // simply update twice; the savepoint lets that batch fall back to row-by-row.
       await query('SAVEPOINT cairn_run_many', []);
