@@ -4,9 +4,9 @@ import pg from 'pg';
 const created: { admin: string; name: string }[] = [];
 // Dropped when the test process is about to exit. node:test's root `after` is not used: with
 // top-level await in a test file it can run before later suites have even been declared.
-let dropping: Promise<void> | undefined;
+// The list is emptied as the drop starts, so the next beforeExit (after it) does nothing.
 process.on('beforeExit', () => {
-  if (created.length > 0) dropping ??= dropCreatedDatabases();
+  if (created.length > 0) void dropCreatedDatabases();
 });
 
 /**
