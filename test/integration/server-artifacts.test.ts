@@ -151,9 +151,9 @@ for (const variant of variants())
         assert.equal(res.statusCode, 404, `${name} was not stored`);
       }
       if (server.artifactsDir) {
-        const leftovers = (await readdir(server.artifactsDir, { recursive: true })).filter((f) =>
-          f.endsWith('.tmp'),
-        );
+        const leftovers = (await readdir(server.artifactsDir, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile() && e.name.endsWith('.tmp'))
+          .map((e) => e.name);
         assert.deepEqual(leftovers, [], 'no temp file is left behind');
       }
       const exact = await put(`${runRoot}/exact.bin`, Buffer.alloc(1024 * 1024, 2));
@@ -181,9 +181,9 @@ for (const variant of variants())
         const res = await server.app.inject({ method: 'GET', url: `${PROXY}/${runRoot}/cut.bin` });
         assert.equal(res.statusCode, 404);
         if (server.artifactsDir) {
-          const leftovers = (await readdir(server.artifactsDir, { recursive: true })).filter((f) =>
-            f.endsWith('.tmp'),
-          );
+          const leftovers = (await readdir(server.artifactsDir, { recursive: true, withFileTypes: true }))
+            .filter((e) => e.isFile() && e.name.endsWith('.tmp'))
+            .map((e) => e.name);
           assert.deepEqual(leftovers, []);
         }
         assert.deepEqual(errors, [], 'a client going away is not logged as a server error');

@@ -80,9 +80,9 @@ describe('cairn server (the real process)', () => {
         `Content-Length: ${total}\r\nContent-Type: application/octet-stream\r\n\r\n`,
     );
     socket.write(Buffer.alloc(total / 2, 7));
-    // The upload is in flight once its temp file exists beside where it will land.
-    const target = join(dir, 'art', '1', 'r', 'artifacts');
-    await until(async () => (await readdir(target).catch(() => [])).some((f) => f.endsWith('.tmp')));
+    // The upload is in flight once its temp file exists in the store's temp directory.
+    const temps = join(dir, 'art', '.tmp');
+    await until(async () => (await readdir(temps).catch(() => [])).some((f) => f.endsWith('.tmp')));
     server.child.kill('SIGTERM');
     await until(async () => server.stderr().includes('SIGTERM: finishing requests in flight'));
     await until(() =>
