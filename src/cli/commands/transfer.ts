@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { DataContext } from '../../data/data-context.ts';
 import type { TransferReport } from '../../data/transfer.ts';
-import { fetchPaths, pullPaths, pushPaths } from '../../data/transfer.ts';
 import { pushRunCache, type RunCachePushReport } from '../../pipeline/run/run-cache-transfer.ts';
 import { formatBytes, plural } from '../format.ts';
 import { ReportedFailure } from '../reported-failure.ts';
@@ -9,19 +8,25 @@ import type { CliSession } from '../session.ts';
 
 type TransferOpts = { remote?: string; json?: boolean; wait?: boolean };
 
-export function registerTransfer(program: Command, session: () => CliSession): void {
-  program
-    .command('push')
-    .description('upload the objects of tracked paths that the remote lacks')
+/** A transfer command with the arguments and options push, fetch and pull share. */
+function transferCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
     .argument('[paths...]', 'tracked paths (default: all)')
     .option('-r, --remote <name>', 'remote to use (default: the default remote)')
     .option('--wait', 'wait for another command holding the workspace instead of failing')
-    .option('--json', 'print the result as JSON')
-    .action(async (paths: string[], opts: TransferOpts) => {
+    .option('--json', 'print the result as JSON');
+}
+
+export function registerTransfer(program: Command, session: () => CliSession): void {
+  transferCommand(program, 'push', 'upload the objects of tracked paths that the remote lacks').action(
+    async (paths: string[], opts: TransferOpts) => {
       const s = session();
       await s.lock('cairn push', opts.wait);
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
+      const { pushPaths } = await import('../../data/transfer.ts');
       const report = await pushPaths(ws.data, s.cwd, paths, options(opts, progress));
       // A push of everything also shares the run cache, so other clones can skip those stages.
       const runCache = paths.length === 0 ? await pushRunCacheTo(ws.data, opts.remote) : undefined;
@@ -34,37 +39,31 @@ export function registerTransfer(program: Command, session: () => CliSession): v
           `pushed ${plural(runCache.transferred, 'run-cache entry', 'run-cache entries')} (${plural(runCache.objects, 'object')})`,
         );
       finish(s, report, 'pushed', opts.json);
-    });
+    },
+  );
 
-  program
-    .command('fetch')
-    .description('download the objects of tracked paths into the cache, without touching the workspace')
-    .argument('[paths...]', 'tracked paths (default: all)')
-    .option('-r, --remote <name>', 'remote to use (default: the default remote)')
-    .option('--wait', 'wait for another command holding the workspace instead of failing')
-    .option('--json', 'print the result as JSON')
-    .action(async (paths: string[], opts: TransferOpts) => {
-      const s = session();
-      await s.lock('cairn fetch', opts.wait);
-      const ws = await s.workspace();
-      const progress = s.progress(opts.json ?? false);
-      const report = await fetchPaths(ws.data, s.cwd, paths, options(opts, progress));
-      finish(s, report, 'fetched', opts.json);
-    });
+  transferCommand(
+    program,
+    'fetch',
+    'download the objects of tracked paths into the cache, without touching the workspace',
+  ).action(async (paths: string[], opts: TransferOpts) => {
+    const s = session();
+    await s.lock('cairn fetch', opts.wait);
+    const ws = await s.workspace();
+    const progress = s.progress(opts.json ?? false);
+    const { fetchPaths } = await import('../../data/transfer.ts');
+    const report = await fetchPaths(ws.data, s.cwd, paths, options(opts, progress));
+    finish(s, report, 'fetched', opts.json);
+  });
 
-  program
-    .command('pull')
-    .description('fetch the objects of tracked paths, then check them out')
-    .argument('[paths...]', 'tracked paths (default: all)')
-    .option('-r, --remote <name>', 'remote to use (default: the default remote)')
+  transferCommand(program, 'pull', 'fetch the objects of tracked paths, then check them out')
     .option('-f, --force', 'overwrite local modifications on checkout')
-    .option('--wait', 'wait for another command holding the workspace instead of failing')
-    .option('--json', 'print the result as JSON')
     .action(async (paths: string[], opts: TransferOpts & { force?: boolean }) => {
       const s = session();
       await s.lock('cairn pull', opts.wait);
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
+      const { pullPaths } = await import('../../data/transfer.ts');
       const result = await pullPaths(ws.data, s.cwd, paths, {
         ...options(opts, progress),
         force: opts.force ?? false,
