@@ -63,8 +63,11 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   const pointer = await readTrackedPointer(ctx, rel);
   const abs = join(ctx.root, rel);
   const modes = options.linkModes ?? ctx.linkModes;
-  const state = await readWorkspaceState(ctx, rel);
+  let state = await readWorkspaceState(ctx, rel);
   if (matchesPointer(state, pointer)) return { path: rel, outcome: 'unchanged', written: 0, removed: 0 };
+  // Placing files needs each one's hash, not only the directory's.
+  if (state.kind === 'directory' && !state.files)
+    state = await readWorkspaceState(ctx, rel, { needFiles: true });
 
   const notInCache = (what: string) =>
     errors.notFound(`${rel}: ${what} is not in the cache`, { hint: `run: cairn pull ${rel}` });
@@ -86,7 +89,7 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   if (absent.length > 0) throw notInCache(`${absent.length} of ${manifest.entries.length} files`);
 
   const current = new Map<string, Digest>();
-  if (state.kind === 'directory') for (const f of state.files) current.set(f.file.rel, f.hash);
+  if (state.kind === 'directory') for (const f of state.files ?? []) current.set(f.file.rel, f.hash);
   const listed = new Set(manifest.entries.map((e) => e.path));
   // Content that is in the cache can always be restored, so replacing it loses nothing.
   const extra = [...current.keys()].filter((p) => !listed.has(p));

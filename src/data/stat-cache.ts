@@ -29,14 +29,37 @@ export const STAT_CACHE_MIGRATIONS: Migration[] = [
       PRIMARY KEY (scope, path)
     )`,
   },
+  {
+    id: 'data-003-dir-summaries',
+    sql: `CREATE TABLE data_dir_summaries (
+      scope TEXT NOT NULL,
+      path TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      hash TEXT NOT NULL,
+      files BIGINT NOT NULL,
+      checked_at BIGINT NOT NULL,
+      PRIMARY KEY (scope, path)
+    )`,
+  },
 ];
+
+/**
+ * What a tracked directory held when it was last hashed: a fingerprint of its listing (every
+ * file's path, size, mtime, inode and mode) and the manifest hash that listing had.
+ */
+export interface DirectorySummary {
+  fingerprint: string;
+  hash: Digest;
+  files: number;
+  checkedAt: number;
+}
 
 /**
  * A file modified shortly before it was hashed may be modified again within the file system's
  * timestamp granularity without its signature changing ("racily clean"); such entries are not
  * trusted and get hashed once more. Whole-second mtimes suggest a coarse file system.
  */
-function racyWindowMs(mtimeMs: number): number {
+export function racyWindowMs(mtimeMs: number): number {
   return Number.isInteger(mtimeMs / 1000) ? 2000 : 50;
 }
 
@@ -110,6 +133,35 @@ export class StatCache {
         e.hash,
         checkedAt,
       ]),
+    );
+  }
+
+  async getSummary(path: string): Promise<DirectorySummary | undefined> {
+    const row = await this.#store.get<{
+      fingerprint: string;
+      hash: string;
+      files: number;
+      checked_at: number;
+    }>('SELECT fingerprint, hash, files, checked_at FROM data_dir_summaries WHERE scope = ? AND path = ?', [
+      this.#scope,
+      path,
+    ]);
+    return row
+      ? {
+          fingerprint: row.fingerprint,
+          hash: row.hash as Digest,
+          files: Number(row.files),
+          checkedAt: Number(row.checked_at),
+        }
+      : undefined;
+  }
+
+  async saveSummary(path: string, summary: DirectorySummary): Promise<void> {
+    await this.#store.run(
+      `INSERT INTO data_dir_summaries (scope, path, fingerprint, hash, files, checked_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, path) DO UPDATE SET fingerprint = excluded.fingerprint, hash = excluded.hash,
+         files = excluded.files, checked_at = excluded.checked_at`,
+      [this.#scope, path, summary.fingerprint, summary.hash, summary.files, summary.checkedAt],
     );
   }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mapConcurrent } from '../kernel/concurrency.ts';
 import { isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
+import { directoryInCache } from './cache-completeness.ts';
 import type { DataContext, OperationOptions } from './data-context.ts';
 import { decodeManifest, type Manifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
@@ -46,23 +47,23 @@ export async function statusOf(
   const tracked = await selectTracked(ctx, cwd, inputs);
   const paths = await mapConcurrent(tracked, 4, async (rel): Promise<PathStatus> => {
     const pointer = await readTrackedPointer(ctx, rel);
-    const state = await readWorkspaceState(ctx, rel, options);
+    let state = await readWorkspaceState(ctx, rel, options);
     const workspace =
       state.kind === 'missing' ? 'missing' : matchesPointer(state, pointer) ? 'unchanged' : 'modified';
-    // When the workspace matches, its files are the manifest's: no need to read the manifest.
+    // A modified directory answered from its listing record: hash it file by file for the diff.
+    if (workspace === 'modified' && state.kind === 'directory' && !state.files)
+      state = await readWorkspaceState(ctx, rel, { ...options, needFiles: true });
+    // When the workspace matches and its files are known, they are the manifest's.
+    const knownFiles =
+      workspace === 'unchanged' && state.kind === 'directory' ? state.files?.map((f) => f.hash) : undefined;
+    const inCache =
+      pointer.type === 'file'
+        ? existsSync(ctx.cache.pathOf(pointer.hash))
+        : await directoryInCache(ctx, pointer.hash, knownFiles);
     const manifest =
-      pointer.type === 'directory' && workspace !== 'unchanged'
+      pointer.type === 'directory' && workspace === 'modified'
         ? await tryManifest(ctx, pointer.hash)
         : undefined;
-    let fileHashes: Digest[] | undefined;
-    if (pointer.type === 'file') fileHashes = [];
-    else if (workspace === 'unchanged' && state.kind === 'directory')
-      fileHashes = state.files.map((f) => f.hash);
-    else fileHashes = manifest?.entries.map((e) => e.hash);
-    const inCache =
-      existsSync(ctx.cache.pathOf(pointer.hash)) &&
-      fileHashes !== undefined &&
-      ctx.cache.present(fileHashes).size === new Set(fileHashes).size;
     const status: PathStatus = {
       path: rel,
       type: pointer.type,
@@ -72,7 +73,7 @@ export async function statusOf(
       states: [workspace],
     };
     if (!inCache) status.states.push('not-in-cache');
-    if (workspace === 'modified' && state.kind === 'directory' && manifest) {
+    if (workspace === 'modified' && state.kind === 'directory' && state.files && manifest) {
       const now = new Map(state.files.map((f) => [f.file.rel, f.hash]));
       const before = new Map(manifest.entries.map((e) => [e.path, e.hash]));
       status.changes = {

@@ -81,6 +81,24 @@ describe('cairn status', () => {
     assert.match(human.stdout, /imgs\s+modified, not-in-cache, not-pushed/);
   });
 
+  it('answers an unchanged directory from its listing record and still sees a same-size edit', async () => {
+    const ws = await trackedWorkspace();
+    await new Promise((r) => setTimeout(r, 100));
+    // The first status records the directory's listing; the second is answered from that record.
+    for (let i = 0; i < 2; i++) {
+      const st = await cairnJson<Status>(['status', 'imgs'], { cwd: ws });
+      assert.deepEqual(st.paths[0]?.states, ['unchanged']);
+      assert.equal(st.paths[0]?.cache, 'present');
+    }
+    await writeFile(join(ws, 'imgs/1.bin'), 'ONE');
+    const changed = await cairnJson<Status>(['status', 'imgs'], { cwd: ws });
+    assert.deepEqual(changed.paths[0]?.states, ['modified']);
+    assert.deepEqual(changed.paths[0]?.changes, { added: [], removed: [], modified: ['1.bin'] });
+    const restored = await cairn(['checkout', '--force', 'imgs'], { cwd: ws });
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(readFileSync(join(ws, 'imgs/1.bin'), 'utf8'), 'one');
+  });
+
   it('says pushed once the remote has the objects, and warns when it cannot be reached', async () => {
     const ws = await trackedWorkspace();
     const remote = await tempDir();
