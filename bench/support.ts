@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CAIRN_BIN = fileURLToPath(new URL('../bin/cairn.js', import.meta.url));
@@ -63,4 +64,24 @@ export function fmtMs(ms: number): string {
     : ms >= 1000
       ? `${(ms / 1000).toFixed(2)} s`
       : `${Math.round(ms)} ms`;
+}
+
+/** Git identity for commits the benchmarks make, and DVC without its usage reporting. */
+export const BENCH_ENV = {
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'b@example.com',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'b@example.com',
+  DVC_NO_ANALYTICS: '1',
+};
+
+/** The `dvc` to compare with: BENCH_DVC, beside $CAIRN_TEST_PYTHON, or the project's .venv. */
+export function findDvc(): string | undefined {
+  if (process.env.BENCH_DVC) return process.env.BENCH_DVC;
+  const py = process.env.CAIRN_TEST_PYTHON;
+  const candidates = [
+    py ? join(dirname(py), 'dvc') : '',
+    fileURLToPath(new URL('../.venv/bin/dvc', import.meta.url)),
+  ];
+  return candidates.find((c) => c !== '' && existsSync(c));
 }

@@ -17,7 +17,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -27,9 +26,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CAIRN_BIN, fmtMs, machine, median, replaceSection, timed } from '../support.ts';
+import { BENCH_ENV, CAIRN_BIN, findDvc, fmtMs, machine, median, replaceSection, timed } from '../support.ts';
 
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
 const FILES = Number(process.env.BENCH_FILES ?? 10_000);
@@ -37,22 +36,8 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const STATUS_RUNS = 5;
 const root = mkdtempSync(join(tmpdir(), 'cairn-bench-data-'));
 const store = join(root, 'data');
-const gitEnv = {
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'b@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'b@example.com',
-};
+const gitEnv = BENCH_ENV;
 
-function findDvc(): string | undefined {
-  if (process.env.BENCH_DVC) return process.env.BENCH_DVC;
-  const py = process.env.CAIRN_TEST_PYTHON;
-  const candidates = [
-    py ? join(dirname(py), 'dvc') : '',
-    fileURLToPath(new URL('../../.venv/bin/dvc', import.meta.url)),
-  ];
-  return candidates.find((c) => c !== '' && existsSync(c));
-}
 const dvcBin = findDvc();
 
 /** Flushes dirty pages first, so no measurement pays for the previous step's writeback. */

@@ -16,35 +16,20 @@
  * BENCH_DVC (path to dvc; default: the project's .venv or next to $CAIRN_TEST_PYTHON),
  * BENCH_WRITE_DOCS=0 to leave docs/benchmarks.md alone.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { CAIRN_BIN, fmtMs, machine, median, replaceSection, timed } from '../support.ts';
+import { BENCH_ENV, CAIRN_BIN, findDvc, fmtMs, machine, median, replaceSection, timed } from '../support.ts';
 import { benchStages, FEATURES, inputCsv, PARAMS, pipelineYaml } from './pipeline-spec.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);
 const NOCHANGE_RUNS = Number(process.env.BENCH_NOCHANGE_RUNS ?? 5);
 const PARAM_RUNS = Number(process.env.BENCH_PARAM_RUNS ?? 3);
 const root = mkdtempSync(join(tmpdir(), 'cairn-bench-pipeline-'));
-const gitEnv = {
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'b@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'b@example.com',
-  DVC_NO_ANALYTICS: '1',
-};
+const gitEnv = BENCH_ENV;
 
-function findDvc(): string | undefined {
-  if (process.env.BENCH_DVC) return process.env.BENCH_DVC;
-  const py = process.env.CAIRN_TEST_PYTHON;
-  const candidates = [
-    py ? join(dirname(py), 'dvc') : '',
-    fileURLToPath(new URL('../../.venv/bin/dvc', import.meta.url)),
-  ];
-  return candidates.find((c) => c !== '' && existsSync(c));
-}
 const dvcBin = findDvc();
 
 let timesLog = join(root, 'unused.log');

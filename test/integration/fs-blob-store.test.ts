@@ -7,7 +7,9 @@ import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.ts';
 import { describeBlobStore } from '../contracts/blob-store.contract.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
-describeBlobStore('fs', async () => new FsBlobStore({ root: join(await tempDir(), 'store') }));
+describeBlobStore('fs', async () => new FsBlobStore({ root: join(await tempDir(), 'store') }), {
+  batchWrites: true,
+});
 
 describe('FsBlobStore specifics', () => {
   it('leaves no temp file behind after a failed write', async () => {

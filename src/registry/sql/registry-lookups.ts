@@ -1,6 +1,7 @@
 import { errors } from '../../kernel/errors.ts';
 import type { SqlExecutor } from '../../store/metadata-store.ts';
 import type { Tag } from '../registry-types.ts';
+import { LATEST_ALIAS } from '../registry-validation.ts';
 import { PROMPT_TAG } from './registry-filter.ts';
 import { VERSION_COLUMNS, type VersionRow } from './registry-rows.ts';
 
@@ -49,4 +50,29 @@ export async function alreadyExists(tx: SqlExecutor, name: string, tags: Tag[]) 
       details,
     );
   return errors.exists(`${isNew} (name=${name}) already exists.`, details);
+}
+
+/** The version an alias names (`latest`: the highest version), with MLflow's errors. */
+export async function aliasTarget(
+  tx: SqlExecutor,
+  modelId: number,
+  name: string,
+  alias: string,
+): Promise<number> {
+  const latest = alias.toLowerCase() === LATEST_ALIAS;
+  const target = latest
+    ? await tx.get<{ version: number | null }>(
+        'SELECT MAX(version) AS version FROM registry_versions WHERE model_id = ?',
+        [modelId],
+      )
+    : await tx.get<{ version: number }>(
+        'SELECT version FROM registry_aliases WHERE model_id = ? AND alias = ?',
+        [modelId, alias],
+      );
+  if (target?.version == null) {
+    if (latest) throw errors.notFound(`Latest version not found for model ${name}.`, { details: { name } });
+    // MLflow answers INVALID_PARAMETER_VALUE here, not RESOURCE_DOES_NOT_EXIST; clients may rely on it.
+    throw errors.invalid(`Registered model alias ${alias} not found.`, { details: { name, alias } });
+  }
+  return Number(target.version);
 }

@@ -15,7 +15,6 @@ import {
 import {
   canonicalStage,
   distinctTags,
-  LATEST_ALIAS,
   parseVersion,
   requireString,
   validateAlias,
@@ -27,6 +26,7 @@ import {
 } from '../registry-validation.ts';
 import { modelFilter, versionFilter } from './registry-filter.ts';
 import {
+  aliasTarget,
   alreadyExists,
   FROM_VERSIONS,
   modelId,
@@ -209,24 +209,8 @@ export class SqlRegistryStore implements RegistryStore {
     validateModelName(name);
     validateAlias(alias);
     return this.#metadata.transaction(async (tx) => {
-      const id = await modelId(tx, name);
-      const target =
-        alias.toLowerCase() === LATEST_ALIAS
-          ? await tx.get<{ version: number | null }>(
-              'SELECT MAX(version) AS version FROM registry_versions WHERE model_id = ?',
-              [id],
-            )
-          : await tx.get<{ version: number }>(
-              'SELECT version FROM registry_aliases WHERE model_id = ? AND alias = ?',
-              [id, alias],
-            );
-      if (target?.version == null) {
-        if (alias.toLowerCase() === LATEST_ALIAS)
-          throw errors.notFound(`Latest version not found for model ${name}.`, { details: { name } });
-        // MLflow answers INVALID_PARAMETER_VALUE here, not RESOURCE_DOES_NOT_EXIST; clients may rely on it.
-        throw errors.invalid(`Registered model alias ${alias} not found.`, { details: { name, alias } });
-      }
-      return this.#loadVersion(tx, name, target.version);
+      const version = await aliasTarget(tx, await modelId(tx, name), name, alias);
+      return this.#loadVersion(tx, name, version);
     });
   }
 
