@@ -13,12 +13,13 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { copyToNewFile } from '../kernel/copy-file.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import { objectPath, tempNameIn } from './object-key.ts';
 
 /** Files up to this size are read whole, hashed, then written to the cache only if new. */
 export const SMALL_FILE_LIMIT = 8 * 1024 * 1024;
-const STREAM_CHUNK = 1024 * 1024;
+const STREAM_CHUNK = 256 * 1024;
 
 export interface HashTask {
   path: string;
@@ -30,16 +31,32 @@ export type HashResult =
   | { ok: true; hash: Digest; size: number; mtimeMs: number; ino: number; mode: number; stored: boolean }
   | { ok: false; errno: string; message: string };
 
+/** Copy `source` to the new file `dest` (a cache temp file); run beside the hashing. */
+export interface CopyTask {
+  source: string;
+  dest: string;
+}
+
+export type CopyResult = { ok: true } | { ok: false; errno: string; message: string };
+
 export interface HashContext {
   cacheRoot: string;
   fsync: boolean;
   buffer: Buffer;
+  /** Large files are read through this smaller buffer. */
+  streamBuffer: Buffer;
   /** Cache directories known to exist, so each is created once per thread. */
   madeDirs: Set<string>;
 }
 
 export function newHashContext(cacheRoot: string, fsync: boolean): HashContext {
-  return { cacheRoot, fsync, buffer: Buffer.allocUnsafe(SMALL_FILE_LIMIT), madeDirs: new Set() };
+  return {
+    cacheRoot,
+    fsync,
+    buffer: Buffer.allocUnsafe(SMALL_FILE_LIMIT),
+    streamBuffer: Buffer.allocUnsafe(STREAM_CHUNK),
+    madeDirs: new Set(),
+  };
 }
 
 /**
@@ -61,12 +78,14 @@ export function hashFileSync(task: HashTask, ctx: HashContext): HashResult {
       length = readFully(fd, ctx.buffer);
       hash.update(ctx.buffer.subarray(0, length));
     } else {
-      // 1 MiB reads keep each chunk in the CPU cache between the read and the hash: measured
-      // ~35% faster than 8 MiB reads for a 1 GiB file.
+      // 256 KiB reads into a buffer of that size keep each chunk in the CPU cache between the
+      // read and the hash. Measured on 1 GiB: 0.86 s, where reading into the first 256 KiB or
+      // 1 MiB of the 8 MiB buffer took 1.2–1.4 s (a large fresh allocation is slower to fill).
+      const chunk = ctx.streamBuffer;
       for (;;) {
-        const n = readSync(fd, ctx.buffer, 0, STREAM_CHUNK, null);
+        const n = readSync(fd, chunk, 0, chunk.length, null);
         if (n === 0) break;
-        hash.update(ctx.buffer.subarray(0, n));
+        hash.update(chunk.subarray(0, n));
         length += n;
       }
     }
@@ -94,6 +113,16 @@ export function hashFileSync(task: HashTask, ctx: HashContext): HashResult {
     return { ok: false, errno: e.code ?? 'EIO', message: e.message };
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function copyFileTask(task: CopyTask): CopyResult {
+  try {
+    copyToNewFile(task.source, task.dest);
+    return { ok: true };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, errno: e.code ?? 'EIO', message: e.message };
   }
 }
 

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
+  type CopyResult,
+  type CopyTask,
   type HashContext,
   type HashResult,
   type HashTask,
@@ -55,13 +57,7 @@ export class HashPool {
     const batches = makeBatches(tasks);
     const results = new Array<HashResult>(tasks.length);
     const width = Math.max(1, Math.min(this.#options.jobs ?? availableParallelism(), batches.length));
-    const workers = Array.from(
-      { length: width },
-      () =>
-        new Worker(workerUrl, {
-          workerData: { cacheRoot: this.#options.cacheRoot, fsync: this.#options.fsync },
-        }),
-    );
+    const workers = Array.from({ length: width }, () => this.#worker());
     let next = 0;
     try {
       await Promise.all(
@@ -69,10 +65,9 @@ export class HashPool {
           for (;;) {
             const batch = batches[next++];
             if (!batch) return;
-            const out = await runBatch(
-              worker,
-              batch.tasks.map((i) => tasks[i] as HashTask),
-            );
+            const out = await runBatch<HashResult>(worker, {
+              tasks: batch.tasks.map((i) => tasks[i] as HashTask),
+            });
             let bytes = 0;
             batch.tasks.forEach((taskIndex, j) => {
               results[taskIndex] = out[j] as HashResult;
@@ -86,6 +81,26 @@ export class HashPool {
       await Promise.all(workers.map((w) => w.terminate()));
     }
     return results;
+  }
+
+  /**
+   * Copies large files into new files on a thread of their own, one after another: started
+   * beside `hash`, the copy and the hashing of a large file each keep a core busy.
+   */
+  async copy(copies: readonly CopyTask[]): Promise<CopyResult[]> {
+    if (copies.length === 0) return [];
+    const worker = this.#worker();
+    try {
+      return await runBatch<CopyResult>(worker, { copies: [...copies] });
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  #worker(): Worker {
+    return new Worker(workerUrl, {
+      workerData: { cacheRoot: this.#options.cacheRoot, fsync: this.#options.fsync },
+    });
   }
 }
 
@@ -107,10 +122,10 @@ function makeBatches(tasks: readonly { size: number }[]): { tasks: number[] }[] 
 }
 
 let nextId = 0;
-function runBatch(worker: Worker, tasks: HashTask[]): Promise<HashResult[]> {
+function runBatch<R>(worker: Worker, work: { tasks: HashTask[] } | { copies: CopyTask[] }): Promise<R[]> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const onMessage = (m: { id: number; results: HashResult[] }) => {
+    const onMessage = (m: { id: number; results: R[] }) => {
       if (m.id !== id) return;
       cleanup();
       resolve(m.results);
@@ -131,6 +146,6 @@ function runBatch(worker: Worker, tasks: HashTask[]): Promise<HashResult[]> {
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
-    worker.postMessage({ id, tasks });
+    worker.postMessage({ id, ...work });
   });
 }

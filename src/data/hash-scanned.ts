@@ -52,10 +52,15 @@ export async function hashScanned(
   const large = options.store
     ? misses.filter((i) => (files[i] as ScannedFile).signature.size > SMALL_FILE_LIMIT)
     : [];
-  const copies = new Map<number, Promise<string>>();
-  for (const i of large) copies.set(i, ctx.cache.copyToTemp((files[i] as ScannedFile).abs));
-  // Settle every copy even when hashing fails, so no temp file is left behind unhandled.
-  const settledCopies = Promise.allSettled(copies.values());
+  const copying = ctx.cache.copyToTemps(
+    large.map((i) => {
+      const path = (files[i] as ScannedFile).abs;
+      return { path, label: relPath(ctx.root, path) };
+    }),
+    (tasks) => ctx.hashPool.copy(tasks),
+  );
+  // Settle the copies even when hashing fails, so no temp file is left behind unhandled.
+  const settledCopies = Promise.allSettled([copying]);
 
   let results: Awaited<ReturnType<DataContext['hashPool']['hash']>>;
   try {
@@ -97,13 +102,16 @@ export async function hashScanned(
     await discardCopies(settledCopies);
     throw failure;
   }
-  for (const [i, copy] of copies) await ctx.cache.commitTemp(await copy, (out[i] as HashedFile).hash);
+  const temps = await copying;
+  for (const [k, i] of large.entries())
+    await ctx.cache.commitTemp(temps[k] as string, (out[i] as HashedFile).hash);
   await ctx.statCache.save(fresh, options.scannedAt);
   return out;
 }
 
-async function discardCopies(settled: Promise<PromiseSettledResult<string>[]>): Promise<void> {
-  for (const r of await settled) if (r.status === 'fulfilled') await rm(r.value, { force: true });
+async function discardCopies(settled: Promise<PromiseSettledResult<string[]>[]>): Promise<void> {
+  for (const r of await settled)
+    if (r.status === 'fulfilled') for (const tmp of r.value) await rm(tmp, { force: true });
 }
 
 function hashFailure(

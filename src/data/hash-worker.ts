@@ -1,11 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type HashResult, type HashTask, hashFileSync, newHashContext } from './hash-file.ts';
+import { type CopyTask, copyFileTask, type HashTask, hashFileSync, newHashContext } from './hash-file.ts';
 
-/** Worker thread entry: hashes batches of files sent by HashPool. */
+/** Worker thread entry: hashes (or copies) batches of files sent by HashPool. */
 const { cacheRoot, fsync } = workerData as { cacheRoot: string; fsync: boolean };
 const ctx = newHashContext(cacheRoot, fsync);
 
-parentPort?.on('message', (message: { id: number; tasks: HashTask[] }) => {
-  const results: HashResult[] = message.tasks.map((task) => hashFileSync(task, ctx));
+parentPort?.on('message', (message: { id: number; tasks?: HashTask[]; copies?: CopyTask[] }) => {
+  const results = message.copies
+    ? message.copies.map(copyFileTask)
+    : (message.tasks ?? []).map((task) => hashFileSync(task, ctx));
   parentPort?.postMessage({ id: message.id, results });
 });

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LinkMode } from '../kernel/config.ts';
+import { copyToNewFile } from '../kernel/copy-file.ts';
 import { fromSystemError } from '../kernel/errors.ts';
 import { tempNameIn } from './object-key.ts';
 
@@ -42,7 +43,7 @@ export function linkFromCache(
           chmodSync(tmp, fileMode);
           break;
         case 'copy':
-          copyFileSync(source, tmp);
+          copyToNewFile(source, tmp, fileMode);
           chmodSync(tmp, fileMode);
           break;
         case 'hardlink':

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, existsSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { syncDirectory } from '../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../kernel/errors.ts';
 import { type Digest, digestFromHex, digestHex } from '../kernel/hashing.ts';
+import type { CopyResult, CopyTask } from './hash-file.ts';
 import { digestOfKey, isTempName, objectPath, tempNameIn } from './object-key.ts';
 
 export interface ObjectCacheConfig {
@@ -70,16 +71,31 @@ export class ObjectCache {
     return tempNameIn(dir, 'c');
   }
 
-  /** Copies `source` to a temp file (a reflink where the file system can). */
-  async copyToTemp(source: string): Promise<string> {
-    const tmp = await this.tempPath();
+  /**
+   * Copies each file to a temp file of its own with `copy` (which runs them off this thread);
+   * resolves to the temp paths in order. On any failure no temp file is left, and the error
+   * names the file by its `label`.
+   */
+  async copyToTemps(
+    files: readonly { path: string; label: string }[],
+    copy: (tasks: CopyTask[]) => Promise<CopyResult[]>,
+  ): Promise<string[]> {
+    const temps = await Promise.all(files.map(() => this.tempPath()));
+    let results: CopyResult[];
     try {
-      await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+      results = await copy(files.map((f, i) => ({ source: f.path, dest: temps[i] as string })));
     } catch (err) {
-      await rm(tmp, { force: true });
-      throw this.#storeError(err, source);
+      await Promise.all(temps.map((t) => rm(t, { force: true })));
+      throw err;
     }
-    return tmp;
+    const failed = results.findIndex((r) => !r.ok);
+    if (failed >= 0) {
+      await Promise.all(temps.map((t) => rm(t, { force: true })));
+      const r = results[failed] as { errno: string; message: string };
+      const label = (files[failed] as { label: string }).label;
+      throw this.#storeError(Object.assign(new Error(r.message), { code: r.errno }), label);
+    }
+    return temps;
   }
 
   #storeError(err: unknown, what: string): unknown {

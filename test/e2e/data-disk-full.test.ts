@@ -67,6 +67,27 @@ describe('a full disk', { skip }, () => {
     assert.equal(again.code, 0, again.stderr);
   });
 
+  it('fails cairn add of a large file (copied beside its hashing) cleanly, and works once space is freed', async () => {
+    // Over the 8 MiB small-file limit, so the content is copied on a thread of its own.
+    const ws = await smallDisk(30);
+    git(ws, ['init', '-q']);
+    assert.equal((await cairn(['init'], { cwd: ws })).code, 0);
+    await writeFiles(ws, { 'large.bin': randomBytes(12 * MiB), 'filler.bin': randomBytes(12 * MiB) });
+    const r = await cairn(['add', 'large.bin'], { cwd: ws });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot store large\.bin in the cache .*no space left on device/);
+    assert.ok(!existsSync(join(ws, 'large.bin.cairn')), 'no pointer for the failed add');
+    assert.deepEqual(leftovers(join(ws, '.cairn/cache')), [], 'no temp files left');
+    await rm(join(ws, 'filler.bin'));
+    const again = await cairn(['add', 'large.bin'], { cwd: ws });
+    assert.equal(again.code, 0, again.stderr);
+    const st = await cairnJson<{ paths: { path: string; states: string[] }[] }>(['status'], { cwd: ws });
+    assert.deepEqual(
+      st.paths.map((p) => [p.path, p.states]),
+      [['large.bin', ['unchanged']]],
+    );
+  });
+
   it('fails a push to a full remote without leaving partial objects there', async () => {
     const remote = await smallDisk(2);
     const ws = join(await tempDir(), 'ws');
