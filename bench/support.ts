@@ -44,7 +44,10 @@ export function machine(): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, /tmp on ${fs}, Node ${process.version}`;
 }
 
-/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a markdown file. */
+/**
+ * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a markdown file,
+ * then formats the file as `npm run lint` expects (aligned table columns).
+ */
 export function replaceSection(path: string, name: string, body: string): void {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
@@ -56,6 +59,9 @@ export function replaceSection(path: string, name: string, body: string): void {
       ? `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`
       : `${text.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
   writeFileSync(path, next);
+  const biome = fileURLToPath(new URL('../node_modules/.bin/biome', import.meta.url));
+  const r = spawnSync(biome, ['format', '--write', path], { encoding: 'utf8' });
+  if (r.status !== 0) process.stderr.write(`could not format ${path}: ${r.stderr || r.error}\n`);
 }
 
 export function fmtMs(ms: number): string {
