@@ -52,7 +52,7 @@ export function copyToNewFile(source: string, dest: string, mode = 0o644): void 
 }
 
 /** The file system cannot reflink (as opposed to a missing file, a full disk, a permission). */
-export function reflinkRefused(err: unknown): boolean {
+function reflinkRefused(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return (
     code === 'ENOTSUP' ||
