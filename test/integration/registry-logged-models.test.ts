@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
-import { assertNoInternals } from '../support/auth-matrix.ts';
-import { get, json, post, startTestServer, type TestServer, variants } from './server-harness.ts';
+import {
+  fails,
+  get,
+  json,
+  ok,
+  post,
+  send as sendTo,
+  startTestServer,
+  type TestServer,
+  variants,
+} from './server-harness.ts';
 
 type Json = Record<string, unknown>;
 type Model = { info: Json & { model_id: string; tags?: { key: string; value: string }[] }; data: Json };
@@ -28,17 +36,7 @@ for (const variant of variants().filter((v) => v.artifacts === 'fs'))
     });
 
     const send = (method: 'PATCH' | 'DELETE', path: string, body?: Json) =>
-      server.app.inject({ method, url: `/api/2.0/mlflow${path}`, ...(body ? { payload: body } : {}) });
-    const ok = (res: LightMyRequestResponse): Json => {
-      assert.equal(res.statusCode, 200, res.body);
-      return json(res);
-    };
-    const fails = (res: LightMyRequestResponse, status: number, code: string, message?: RegExp) => {
-      assert.equal(res.statusCode, status, res.body);
-      assert.equal(json(res).error_code, code, res.body);
-      if (message) assert.match(json(res).message as string, message);
-      assertNoInternals(res.body, res.body);
-    };
+      sendTo(server.app, method, path, body);
     const createModel = async (body: Json = {}) =>
       ok(await post(server.app, '/logged-models', { experiment_id: experimentId, ...body })).model as Model;
 

@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { assertNoInternals } from '../support/auth-matrix.ts';
-import { get, json, post, startTestServer, type TestServer, variants } from './server-harness.ts';
+import {
+  fails as failsWith,
+  get,
+  json,
+  ok,
+  post,
+  send as sendTo,
+  startTestServer,
+  type TestServer,
+  variants,
+} from './server-harness.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,18 +27,10 @@ for (const variant of variants().filter((v) => v.artifacts === 'fs'))
     });
 
     const send = (method: 'PATCH' | 'DELETE', path: string, body: Json) =>
-      server.app.inject({ method, url: `/api/2.0/mlflow${path}`, payload: body });
-    const ok = (res: LightMyRequestResponse): Json => {
-      assert.equal(res.statusCode, 200, res.body);
-      return json(res);
-    };
+      sendTo(server.app, method, path, body);
     const fails = (res: LightMyRequestResponse, status: number, code: string, message?: RegExp) => {
-      assert.equal(res.statusCode, status, res.body);
-      const body = json(res);
-      assert.deepEqual(Object.keys(body).sort(), ['error_code', 'message']);
-      assert.equal(body.error_code, code);
-      if (message) assert.match(body.message as string, message);
-      assertNoInternals(res.body, res.body);
+      assert.deepEqual(Object.keys(json(res)).sort(), ['error_code', 'message'], res.body);
+      failsWith(res, status, code, message);
     };
     const version = async (name: string, source = `s3://bucket/${name}`) =>
       ok(await post(server.app, '/model-versions/create', { name, source })).model_version as Json;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +11,7 @@ import {
   type ServerBackends,
   serverRouteModules,
 } from '../../src/server/server-wiring.ts';
+import { assertNoInternals } from '../support/auth-matrix.ts';
 import { freshDatabase } from '../support/pg-database.ts';
 import { pgGate, s3Gate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
@@ -163,4 +165,29 @@ export function get(
   prefix = '/api/2.0/mlflow',
 ): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'GET', url: `${prefix}${path}`, query });
+}
+
+/** PATCH or DELETE an MLflow endpoint, with a JSON body when one is given. */
+export function send(
+  app: FastifyInstance,
+  method: 'PATCH' | 'DELETE',
+  path: string,
+  body?: Record<string, unknown>,
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method, url: `/api/2.0/mlflow${path}`, ...(body ? { payload: body } : {}) });
+}
+
+/** Asserts a 200 answer and returns its JSON body. */
+export function ok(res: LightMyRequestResponse): Record<string, unknown> {
+  assert.equal(res.statusCode, 200, res.body);
+  return json(res);
+}
+
+/** Asserts an MLflow error answer: status, error code, optionally the message, and no internals. */
+export function fails(res: LightMyRequestResponse, status: number, code: string, message?: RegExp): void {
+  assert.equal(res.statusCode, status, res.body);
+  const body = json(res);
+  assert.equal(body.error_code, code, res.body);
+  if (message) assert.match(body.message as string, message);
+  assertNoInternals(res.body, res.body);
 }
