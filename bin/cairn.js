@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(
-    `error: Cairn needs Node.js 22.13 or newer, found ${process.version}; install Node 24 LTS (in a clone: export PATH="$(scripts/setup-node.sh):$PATH")\n`,
+    `error: Cairn needs Node.js 22.13 or newer, found ${process.version}; install Node 24 LTS (https://nodejs.org, or \`nvm install 24\`), or in a clone of Cairn run \`npm install\` and then \`npx cairn\`\n`,
   );
   process.exit(1);
 }
