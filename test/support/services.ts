@@ -53,3 +53,10 @@ export const chromiumGate = (): ServiceGate =>
     'browser rendering tests',
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
+
+export const evidentlyGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_EVIDENTLY_PYTHON',
+    'Evidently comparison tests',
+    'path to a python with Evidently and a pandas it supports; scripts/services/evidently-venv.sh makes one',
+  );

@@ -40,7 +40,10 @@ export function sortedCopy(values: Float64Array): Float64Array {
     const word = pass >> 1;
     const shift = (pass & 1) * 16;
     counts.fill(0);
-    for (let i = word; i < 2 * n; i += 2) counts[((keys[i] as number) >>> shift) & 0xffff]++;
+    for (let i = word; i < 2 * n; i += 2) {
+      const digit = ((keys[i] as number) >>> shift) & 0xffff;
+      counts[digit] = (counts[digit] as number) + 1;
+    }
     if (counts[((keys[word] as number) >>> shift) & 0xffff] === n) continue;
     let sum = 0;
     for (let d = 0; d < 65536; d++) {

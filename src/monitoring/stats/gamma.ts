@@ -107,7 +107,8 @@ export function binomialTerm(k: number, n: number, p: number, q: number): number
   if (k === 0) return q <= 0 ? 0 : Math.exp(n * Math.log(q));
   if (k === n) return p <= 0 ? 0 : Math.exp(n * Math.log(p));
   if (p <= 0 || q <= 0) return 0;
-  const lc = stirlingError(n) - stirlingError(k) - stirlingError(n - k) - deviance(k, n * p) - deviance(n - k, n * q);
+  const lc =
+    stirlingError(n) - stirlingError(k) - stirlingError(n - k) - deviance(k, n * p) - deviance(n - k, n * q);
   const lf = Math.log(2 * Math.PI) + Math.log(k) + Math.log1p(-k / n);
   return Math.exp(lc - 0.5 * lf);
 }
@@ -120,7 +121,11 @@ export function logBeta(a: number, b: number): number {
     // ln Γ(x) = (x − 0.5)·ln x − x + ln√(2π) + tail(x); combine the three expansions.
     const tails = stirlingTail(p) + stirlingTail(q) - stirlingTail(p + q);
     return (
-      -0.5 * Math.log(q) + LN_SQRT_2PI + tails + (p - 0.5) * Math.log(p / (p + q)) + q * Math.log1p(-p / (p + q))
+      -0.5 * Math.log(q) +
+      LN_SQRT_2PI +
+      tails +
+      (p - 0.5) * Math.log(p / (p + q)) +
+      q * Math.log1p(-p / (p + q))
     );
   }
   if (q >= 10) {

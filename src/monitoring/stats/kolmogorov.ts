@@ -12,7 +12,7 @@ const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 const MIN_LOG = -708.3964185322641;
 
 function clip01(p: number): number {
-  return p < 0 ? 0 : p > 1 ? 1 : p;
+  return p < 0 ? 0 : Math.min(p, 1);
 }
 
 /** floor(n·x) and the fractional part of the exact product n·x (Dekker's two-product). */

@@ -44,7 +44,7 @@ export function ksStatistic(a: Empirical, b: Empirical): number {
   while (i < na || j < nb) {
     const va = i < na ? (a.values[i] as number) : Number.POSITIVE_INFINITY;
     const vb = j < nb ? (b.values[j] as number) : Number.POSITIVE_INFINITY;
-    const v = va < vb ? va : vb;
+    const v = Math.min(va, vb);
     if (va === v) ca += a.counts[i++] as number;
     if (vb === v) cb += b.counts[j++] as number;
     const diff = ca / a.total - cb / b.total;
@@ -52,7 +52,7 @@ export function ksStatistic(a: Empirical, b: Empirical): number {
     if (diff < min) min = diff;
   }
   const minS = Math.min(Math.max(-min, 0), 1);
-  return minS > max ? minS : max;
+  return Math.max(minS, max);
 }
 
 /**
