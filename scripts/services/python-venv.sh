@@ -6,14 +6,15 @@
 #
 # The venv lives in ${CAIRN_VENV:-<repo>/.venv}. It is created with `python3 -m venv` when missing
 # (set CAIRN_VENV_PYTHON to use another interpreter; Python >= 3.11), and test/python/requirements.txt
-# is installed only when the file changed since the last install: its SHA-256 is kept in
+# (or the file CAIRN_VENV_REQUIREMENTS names) is installed only when the file changed since the
+# last install: its SHA-256 is kept in
 # <venv>/.cairn-requirements.sha256, so an up-to-date venv costs one comparison.
 # Progress goes to stderr; stdout carries only the export line.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${CAIRN_VENV:-$ROOT/.venv}"
-REQUIREMENTS="$ROOT/test/python/requirements.txt"
+REQUIREMENTS="${CAIRN_VENV_REQUIREMENTS:-$ROOT/test/python/requirements.txt}"
 STAMP="$VENV/.cairn-requirements.sha256"
 BASE_PYTHON="${CAIRN_VENV_PYTHON:-python3}"
 

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 /**
  * Suites that need a real service (PostgreSQL, the S3 server, the Python clients) run when its
  * setting is present. Without it they skip with one line saying how to enable them, so a
@@ -54,9 +57,17 @@ export const chromiumGate = (): ServiceGate =>
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
 
-export const evidentlyGate = (): ServiceGate =>
-  serviceGate(
+/**
+ * Evidently runs in a venv of its own (it does not import with the main venv's pandas). Without
+ * CAIRN_TEST_EVIDENTLY_PYTHON, the venv scripts/services/evidently-venv.sh makes in the repository
+ * is used when it exists.
+ */
+export const evidentlyGate = (): ServiceGate => {
+  const local = resolve(import.meta.dirname, '../../.venv-evidently/bin/python');
+  if (!process.env.CAIRN_TEST_EVIDENTLY_PYTHON && existsSync(local)) return { value: local, skip: false };
+  return serviceGate(
     'CAIRN_TEST_EVIDENTLY_PYTHON',
     'Evidently comparison tests',
     'path to a python with Evidently and a pandas it supports; scripts/services/evidently-venv.sh makes one',
   );
+};
