@@ -240,6 +240,7 @@ const SAMPLE_SIZE_CASES = [
 
 describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
   let ref: Record<string, unknown[]>;
+  const at = (section: string, i: number): unknown => (ref[section] as unknown[])[i];
 
   before(async () => {
     const dir = await tempDir();
@@ -267,21 +268,20 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
   it('two-sample KS: statistic and p-value in every regime of ks_2samp', () => {
     KS_CASES.forEach((c, i) => {
       const ours = ksTwoSample(empiricalOf(Float64Array.from(c.a)), empiricalOf(Float64Array.from(c.b)));
-      const [d, p] = ref.ks?.[i] as Ref[];
+      const [d, p] = at('ks', i) as Ref[];
       assertClose(ours.statistic, d as Ref, `${c.label}: D`);
       assertClose(ours.pValue, p as Ref, `${c.label}: p (${ours.method})`);
     });
   });
 
   it('distribution functions: kstwo, smirnov, chi-square, normal, t, log-gamma', () => {
-    FUNCTION_CASES.forEach((c, i) =>
-      assertClose(c.ours, (ref.functions?.[i] as Ref[])[0] as Ref, `${c.f}(${c.args.join(', ')})`),
-    );
+    for (const [i, c] of FUNCTION_CASES.entries())
+      assertClose(c.ours, (at('functions', i) as Ref[])[0] as Ref, `${c.f}(${c.args.join(', ')})`);
   });
 
   it("chi-square of current counts against the reference shares (Evidently's use of chisquare)", () => {
     CATEGORY_CASES.forEach((c, i) => {
-      const [stat, p] = ref.chisquare?.[i] as Ref[];
+      const [stat, p] = at('chisquare', i) as Ref[];
       assertClose(c.ours.statistic as number, stat as Ref, `case ${i}: statistic`);
       assertClose(c.ours.score, p as Ref, `case ${i}: p`);
     });
@@ -289,7 +289,7 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
 
   it("the z-test for two categories equals the pooled two-proportion test (Evidently's form 2·(1 − Φ(|z|)))", () => {
     Z_CASES.forEach((c, i) => {
-      const [chi2, p] = ref.proportions?.[i] as Ref[];
+      const [chi2, p] = at('proportions', i) as Ref[];
       assertClose((c.ours.statistic as number) ** 2, chi2 as Ref, `case ${i}: z²`);
       // Evidently subtracts Φ from 1, which leaves about 1e-16 of absolute error in both.
       assertClose(c.ours.score, p as Ref, `case ${i}: p`, 1e-15);
@@ -297,9 +297,8 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
   });
 
   it('Wasserstein distance normed by the reference std, and weighted', () => {
-    WASSERSTEIN_CASES.forEach((c, i) =>
-      assertClose(c.ours, (ref.wasserstein?.[i] as Ref[])[0] as Ref, `case ${i}`),
-    );
+    for (const [i, c] of WASSERSTEIN_CASES.entries())
+      assertClose(c.ours, (at('wasserstein', i) as Ref[])[0] as Ref, `case ${i}`);
     const u = {
       values: Float64Array.from(weighted.a),
       counts: Float64Array.from(weighted.aWeights),
@@ -312,14 +311,14 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
     };
     assertClose(
       wassersteinDistance(u, v),
-      (ref.wasserstein?.[WASSERSTEIN_CASES.length] as Ref[])[0] as Ref,
+      (at('wasserstein', WASSERSTEIN_CASES.length) as Ref[])[0] as Ref,
       'weighted',
     );
   });
 
   it('Jensen–Shannon distance and KL divergence', () => {
     SHARES.forEach(([p, q], i) => {
-      const [js, kl] = ref.distances?.[i] as Ref[];
+      const [js, kl] = at('distances', i) as Ref[];
       assertClose(jensenShannonDistance(p as number[], q as number[]), js as Ref, `case ${i}: jensenshannon`);
       assertClose(klDivergence(p as number[], q as number[]), kl as Ref, `case ${i}: entropy`);
     });
@@ -327,7 +326,7 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
 
   it("histogram bins (NumPy's Sturges and Doane rules) and counts", () => {
     BIN_CASES.forEach((c, i) => {
-      const theirs = ref.bins?.[i] as { edges: Ref[]; counts: number[] };
+      const theirs = at('bins', i) as { edges: Ref[]; counts: number[] };
       const dist = empiricalOf(Float64Array.from(c.values));
       const min = dist.values[0] as number;
       const max = dist.values[dist.values.length - 1] as number;
@@ -336,7 +335,9 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
           ? sturgesEdges(min, max, c.values.length, c.integer)
           : doaneEdges(dist, c.integer);
       assert.equal(edges.length, theirs.edges.length, `case ${i} ${c.rule}: bins`);
-      edges.forEach((e, k) => assertClose(e, theirs.edges[k] as Ref, `case ${i} ${c.rule}: edge ${k}`));
+      edges.forEach((e, k) => {
+        assertClose(e, theirs.edges[k] as Ref, `case ${i} ${c.rule}: edge ${k}`);
+      });
       assert.deepEqual(
         Array.from(histogramOf(empiricalOf(Float64Array.from(c.histogramOf)), edges)),
         theirs.counts,
@@ -348,12 +349,12 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
     SUMMARY_CASES.forEach((values, i) => {
       const s = summarizeColumn(numericColumn('x', values));
       assert.ok(s.kind === 'numeric');
-      const theirs = ref.summary?.[i] as { mean: Ref; std: Ref; quantiles: Ref[] };
+      const theirs = at('summary', i) as { mean: Ref; std: Ref; quantiles: Ref[] };
       assertClose(s.mean, theirs.mean, `case ${i}: mean`);
       assertClose(s.std, theirs.std, `case ${i}: std`, 1e-15 * Math.abs(s.mean));
-      s.quantiles.forEach((q, k) =>
-        assertClose(q, theirs.quantiles[k] as Ref, `case ${i}: quantile ${SUMMARY_QUANTILES[k]}`),
-      );
+      s.quantiles.forEach((q, k) => {
+        assertClose(q, theirs.quantiles[k] as Ref, `case ${i}: quantile ${SUMMARY_QUANTILES[k]}`);
+      });
     });
   });
 
@@ -362,7 +363,7 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
       const ours = welchTTest(summarizeOutcomes(c.control), summarizeOutcomes(c.treatment), {
         alpha: c.alpha,
       });
-      const [t, p, df, low, high] = ref.welch?.[i] as Ref[];
+      const [t, p, df, low, high] = at('welch', i) as Ref[];
       assertClose(ours.statistic, t as Ref, `case ${i}: t`);
       assertClose(ours.pValue, p as Ref, `case ${i}: p`);
       assertClose(ours.df as number, df as Ref, `case ${i}: df`);
@@ -378,7 +379,7 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
         { kind: 'binary', successes: c.s2, trials: c.n2 },
         { alpha: c.alpha },
       );
-      const [chi2, p, low, high, h] = ref.proportions?.[Z_CASES.length + i] as Ref[];
+      const [chi2, p, low, high, h] = at('proportions', Z_CASES.length + i) as Ref[];
       assertClose(ours.statistic ** 2, chi2 as Ref, `case ${i}: z²`);
       assertClose(ours.pValue, p as Ref, `case ${i}: p`);
       assertClose(ours.ci[0], low as Ref, `case ${i}: ci low`);
@@ -389,7 +390,7 @@ describe('monitoring statistics against SciPy', { skip: python.skip }, () => {
 
   it('minimum sample sizes', () => {
     SAMPLE_SIZE_CASES.forEach((c, i) => {
-      const n = decode((ref.sampleSize?.[i] as Ref[])[0] as Ref);
+      const n = decode((at('sampleSize', i) as Ref[])[0] as Ref);
       const ours =
         c.kind === 'proportions'
           ? sampleSizeForProportions(c.baseline as number, c.effect, { alpha: c.alpha, power: c.power })
