@@ -23,7 +23,11 @@ function data(seed: number, rows: number, shift: number): TableData {
     columns: {
       id: col(() => Math.floor(r.next() * 1e6)),
       amount: col(() => (r.next() < 0.05 ? null : 100 * (r.normal() + shift))),
-      city: col(() => (r.next() < 0.02 ? null : r.pick(['Oslo', 'Lima', 'Zürich, CH', 'Pune'], shift > 0 ? [3, 1, 1, 1] : [1, 1, 1, 1]))),
+      city: col(() =>
+        r.next() < 0.02
+          ? null
+          : r.pick(['Oslo', 'Lima', 'Zürich, CH', 'Pune'], shift > 0 ? [3, 1, 1, 1] : [1, 1, 1, 1]),
+      ),
       code: col(() => r.pick([10, 20, 30])),
       note: col(() => null),
     },
@@ -65,11 +69,16 @@ describe('readColumns', () => {
     );
     assert.deepEqual([...city.dictionary].sort(), ['Lima', 'Oslo', 'Pune', 'Zürich, CH']);
     assert.ok(code?.kind === 'numeric');
-    assert.ok(note?.kind === 'categorical' && note.dictionary.length === 0 && note.codes.every((k) => k === -1));
+    assert.ok(
+      note?.kind === 'categorical' && note.dictionary.length === 0 && note.codes.every((k) => k === -1),
+    );
   });
 
   it('reads chosen columns, in order, with a kind forced, and filters rows in a query', async () => {
-    const t = await readColumns(join(dir, 'table.parquet'), { columns: ['code', 'amount'], kinds: { code: 'categorical' } });
+    const t = await readColumns(join(dir, 'table.parquet'), {
+      columns: ['code', 'amount'],
+      kinds: { code: 'categorical' },
+    });
     assert.deepEqual(
       t.columns.map((c) => [c.name, c.kind]),
       [
@@ -90,7 +99,11 @@ describe('readColumns', () => {
       });
       assert.equal(filtered.rows, source.columns.code?.filter((c) => c === 20).length);
       // The dictionary types made for the query are dropped afterwards.
-      const types = (await connection.runAndReadAll("SELECT count(*) FROM duckdb_types() WHERE type_name LIKE 'cairn_categories%'")).getRows();
+      const types = (
+        await connection.runAndReadAll(
+          "SELECT count(*) FROM duckdb_types() WHERE type_name LIKE 'cairn_categories%'",
+        )
+      ).getRows();
       assert.equal(Number(types[0]?.[0]), 0);
       connection.closeSync();
     } finally {
@@ -103,14 +116,23 @@ describe('readColumns', () => {
       code: 'INVALID_ARGUMENT',
       message: /column nope is not in the data/,
     });
-    await assert.rejects(readColumns(join(dir, 'table.parquet'), { columns: ['city'], kinds: { city: 'numeric' } }), {
-      code: 'INVALID_ARGUMENT',
-      message: /column city has type VARCHAR and cannot be read as numeric/,
-    });
+    await assert.rejects(
+      readColumns(join(dir, 'table.parquet'), { columns: ['city'], kinds: { city: 'numeric' } }),
+      {
+        code: 'INVALID_ARGUMENT',
+        message: /column city has type VARCHAR and cannot be read as numeric/,
+      },
+    );
     await writeFile(join(dir, 'bad.parquet'), 'this is not parquet at all, not even close');
-    await assert.rejects(readColumns(join(dir, 'bad.parquet')), { code: 'INVALID_ARGUMENT', message: /cannot read .*bad\.parquet as PARQUET/ });
+    await assert.rejects(readColumns(join(dir, 'bad.parquet')), {
+      code: 'INVALID_ARGUMENT',
+      message: /cannot read .*bad\.parquet as PARQUET/,
+    });
     await assert.rejects(readColumns(join(dir, 'missing.csv')), { code: 'NOT_FOUND' });
-    await assert.rejects(readColumns(join(dir, 'table.txt')), { code: 'INVALID_ARGUMENT', message: /cannot tell the format/ });
+    await assert.rejects(readColumns(join(dir, 'table.txt')), {
+      code: 'INVALID_ARGUMENT',
+      message: /cannot tell the format/,
+    });
   });
 });
 
@@ -126,15 +148,25 @@ describe('DriftPool', () => {
     const current = await readColumns(join(dir, 'cur.parquet'));
     const summary = await pool.summarize(reference);
     assert.deepEqual(summary, summarizeTable(reference));
-    const expected = detectDrift(summary, summarizeTable(current, { maxSamplePoints: Number.POSITIVE_INFINITY }), { predictionColumn: 'amount' });
+    const expected = detectDrift(
+      summary,
+      summarizeTable(current, { maxSamplePoints: Number.POSITIVE_INFINITY }),
+      { predictionColumn: 'amount' },
+    );
     assert.deepEqual(await pool.detectDrift(summary, current, { predictionColumn: 'amount' }), expected);
     assert.equal(expected.prediction?.drifted, true);
     assert.ok(expected.columns.some((c) => c.column === 'city' && c.drifted));
   });
 
   it('passes a column error from a worker through as a CairnError, and refuses work once closed', async () => {
-    const reference = summarizeTable({ rows: 2, columns: [{ name: 'x', kind: 'numeric', values: Float64Array.from([1, 2]) }] });
-    const current: ColumnTable = { rows: 2, columns: [{ name: 'x', kind: 'categorical', codes: Int32Array.from([0, 0]), dictionary: ['a'] }] };
+    const reference = summarizeTable({
+      rows: 2,
+      columns: [{ name: 'x', kind: 'numeric', values: Float64Array.from([1, 2]) }],
+    });
+    const current: ColumnTable = {
+      rows: 2,
+      columns: [{ name: 'x', kind: 'categorical', codes: Int32Array.from([0, 0]), dictionary: ['a'] }],
+    };
     await assert.rejects(pool.detectDrift(reference, current), {
       code: 'INVALID_ARGUMENT',
       message: /column x is numeric in the reference but categorical in the current data/,

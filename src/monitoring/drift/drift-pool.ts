@@ -112,27 +112,43 @@ export class DriftPool {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
+  /**
+   * The calling thread takes tasks too, so `jobs` threads need only `jobs − 1` workers. Each worker
+   * keeps a second task queued, so it does not wait for the calling thread to finish a column
+   * before it gets the next one.
+   */
   async #run(tasks: ColumnTask[]): Promise<ColumnTaskResult[]> {
     if (this.#closed)
       throw errors.precondition('the drift pool is closed', { hint: 'create a new DriftPool' });
     const total = tasks.reduce((s, t) => s + taskCost(t), 0);
     const width = Math.min(this.#jobs, tasks.length);
     if (width <= 1 || total < this.#inlineBelow) return tasks.map(runColumnTask);
-    while (this.#workers.length < width) this.#workers.push(this.#startWorker());
+    while (this.#workers.length < width - 1) this.#workers.push(this.#startWorker());
     const order = tasks
       .map((_, i) => i)
       .sort((a, b) => taskCost(tasks[b] as ColumnTask) - taskCost(tasks[a] as ColumnTask));
     const results = new Array<ColumnTaskResult>(tasks.length);
     let next = 0;
-    await Promise.all(
-      this.#workers.slice(0, width).map(async (worker) => {
-        for (;;) {
-          const index = order[next++];
-          if (index === undefined) return;
-          results[index] = await this.#send(worker, tasks[index] as ColumnTask);
-        }
-      }),
-    );
+    const take = (): number | undefined => order[next++];
+    const feed = async (worker: Worker): Promise<void> => {
+      for (;;) {
+        const index = take();
+        if (index === undefined) return;
+        results[index] = await this.#send(worker, tasks[index] as ColumnTask);
+      }
+    };
+    // Two feeders per worker: one task running, one waiting in its message queue.
+    const workers = this.#workers.slice(0, width - 1).flatMap((w) => [feed(w), feed(w)]);
+    const inline = (async () => {
+      for (;;) {
+        // Let worker results in (and new tasks out) between the columns done here.
+        await new Promise((resolve) => setImmediate(resolve));
+        const index = take();
+        if (index === undefined) return;
+        results[index] = runColumnTask(tasks[index] as ColumnTask);
+      }
+    })();
+    await Promise.all([...workers, inline]);
     return results;
   }
 

@@ -99,46 +99,61 @@ export function runLengths(sorted: Float64Array): Empirical {
   return { values, counts, total: n };
 }
 
+/** How a budget of `maxPoints` atoms is split between count-limited and width-limited blocks. */
+function blockBudget(maxPoints: number): { byCount: number; byWidth: number } {
+  const byCount = Math.max(1, Math.floor(0.4 * (maxPoints - 1)));
+  return { byCount, byWidth: Math.max(1, maxPoints - 1 - 2 * byCount) };
+}
+
 /**
- * At most `maxPoints` atoms with the same total: the sorted sample is cut into `maxPoints` blocks
- * of equal count and each block is replaced by its mean. The distribution function moves by at
- * most 1/maxPoints of the total anywhere, and the Wasserstein-1 distance to the original is at
- * most (max − min)/maxPoints. Returns `dist` itself when it is already small enough.
+ * Worst-case error of `compress(dist, maxPoints)` against `dist`: the distribution function moves
+ * by less than `cdf` anywhere, and the Wasserstein-1 distance between them is at most
+ * `wasserstein`·(max − min).
+ */
+export function compressionBounds(maxPoints: number): { cdf: number; wasserstein: number } {
+  const { byCount, byWidth } = blockBudget(maxPoints);
+  return { cdf: 2 / byCount, wasserstein: 1 / byWidth };
+}
+
+/**
+ * At most `maxPoints` atoms with the same total. The sorted sample is cut into blocks of adjacent
+ * values, each replaced by its mean (so the mean is kept). A block closes when it holds a share
+ * 1/byCount of the sample or before it would span more than (max − min)/byWidth; a value that
+ * alone holds that share stays an atom of its own. Width-limited blocks keep long tails precise
+ * (where equal-count blocks would smear a few extreme values over a wide range); see
+ * `compressionBounds` for the guarantees. Returns `dist` itself when it is already small enough.
  */
 export function compress(dist: Empirical, maxPoints: number): Empirical {
   if (dist.values.length <= maxPoints) return dist;
+  const { byCount, byWidth } = blockBudget(maxPoints);
+  const countLimit = dist.total / byCount;
+  const first = dist.values[0] as number;
+  const spanLimit = ((dist.values[dist.values.length - 1] as number) - first) / byWidth;
   const values = new Float64Array(maxPoints);
   const counts = new Float64Array(maxPoints);
-  let atom = 0;
-  let taken = 0; // how much of the current distinct value is already assigned to earlier blocks
-  let idx = 0;
-  for (let block = 0; block < maxPoints; block++) {
-    const end = Math.floor(((block + 1) * dist.total) / maxPoints);
-    const start = Math.floor((block * dist.total) / maxPoints);
-    let need = end - start;
-    let weighted = 0;
-    const size = need;
-    while (need > 0) {
-      const available = (dist.counts[idx] as number) - taken;
-      const use = Math.min(available, need);
-      weighted += use * (dist.values[idx] as number);
-      need -= use;
-      taken += use;
-      if (taken === dist.counts[idx]) {
-        idx++;
-        taken = 0;
-      }
-    }
-    if (size === 0) continue;
-    const mean = weighted / size;
-    if (atom > 0 && values[atom - 1] === mean) counts[atom - 1] = (counts[atom - 1] as number) + size;
-    else {
-      values[atom] = mean;
-      counts[atom] = size;
-      atom++;
-    }
+  let atoms = 0;
+  let start = first;
+  let count = 0;
+  let weighted = 0;
+  const close = () => {
+    if (count === 0) return;
+    values[atoms] = weighted / count;
+    counts[atoms] = count;
+    atoms++;
+    count = 0;
+    weighted = 0;
+  };
+  for (let i = 0; i < dist.values.length; i++) {
+    const v = dist.values[i] as number;
+    const c = dist.counts[i] as number;
+    if (count > 0 && (v - start > spanLimit || c >= countLimit)) close();
+    if (count === 0) start = v;
+    count += c;
+    weighted += c * v;
+    if (count >= countLimit) close();
   }
-  return { values: values.slice(0, atom), counts: counts.slice(0, atom), total: dist.total };
+  close();
+  return { values: values.slice(0, atoms), counts: counts.slice(0, atoms), total: dist.total };
 }
 
 /** Σ counts·values / total. */
