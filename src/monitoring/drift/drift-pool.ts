@@ -20,7 +20,10 @@ import {
 import { SUMMARY_FORMAT_VERSION, type TableSummary, validateSummaryOptions } from './table-summary.ts';
 
 export interface DriftPoolOptions {
-  /** Worker threads at most (default: the number of cores). 1 computes on the calling thread. */
+  /**
+   * Threads to compute on, the calling thread included (default: the number of cores less one,
+   * at least 1, so a server keeps a core for its requests). 1 computes on the calling thread only.
+   */
   jobs?: number;
   /**
    * Below this many values in all columns together, work stays on the calling thread (default
@@ -56,7 +59,7 @@ export class DriftPool {
   #closed = false;
 
   constructor(options: DriftPoolOptions = {}) {
-    const jobs = options.jobs ?? availableParallelism();
+    const jobs = options.jobs ?? Math.max(1, availableParallelism() - 1);
     if (!(Number.isInteger(jobs) && jobs >= 1))
       throw errors.invalid(`jobs must be a whole number of at least 1, got ${jobs}`);
     this.#jobs = jobs;
