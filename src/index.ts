@@ -48,6 +48,7 @@ export {
   Tracking,
 } from './sdk/tracking.ts';
 export { resolveTrackingTarget, type TrackingTarget } from './sdk/tracking-uri.ts';
+export { MODEL_ARTIFACT_PATH, type TrainOptions, type TrainResult, train } from './sdk/train.ts';
 export type { MetadataStore } from './store/metadata-store.ts';
 export { openMetadataStore } from './store/open-metadata-store.ts';
 export type { TrackingStore } from './tracking/tracking-store.ts';

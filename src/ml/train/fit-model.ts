@@ -1,9 +1,12 @@
 import { errors } from '../../kernel/errors.ts';
 import { type ExportedGraph, exportLinear } from '../onnx/export/export-linear.ts';
+import { exportBooster } from '../onnx/export/export-trees.ts';
 import type { ClassLabel } from '../package/package-types.ts';
 import type { Table } from '../table/table.ts';
 import { encodeFeatures } from './features/encode-features.ts';
 import type { FeatureSpec } from './features/feature-spec.ts';
+import { fitBooster } from './gbdt/boosting.ts';
+import { predictBooster } from './gbdt/predict-booster.ts';
 import { fitLogistic } from './linear/fit-logistic.ts';
 import { fitRidge } from './linear/fit-ridge.ts';
 import { predictLinear } from './linear/predict-linear.ts';
@@ -19,6 +22,8 @@ export interface FittedModel {
   predict(table: Table, rows?: Int32Array): Float64Array;
   /** Facts about the fit worth recording (iterations, trees, …). */
   info: Record<string, number>;
+  /** Validation loss per boosting iteration. */
+  validationLoss?: number[];
 }
 
 export interface FitRequest {
@@ -32,6 +37,8 @@ export interface FitRequest {
   values?: Float64Array;
   params: Record<string, number | boolean | string>;
   seed: number;
+  /** Boosting progress. */
+  onIteration?: (done: number, total: number) => void;
 }
 
 function gather<T extends Int32Array | Float64Array>(source: T, rows: Int32Array): T {
@@ -75,7 +82,39 @@ export async function fitModel(request: FitRequest): Promise<FittedModel> {
         info: {},
       };
     }
-    case 'gbdt':
-      throw errors.invalid('--model gbdt is not available yet');
+    case 'gbdt': {
+      if (classes && classes.length !== 2)
+        throw errors.invalid(
+          `--model gbdt supports binary classification and regression; the target has ${classes.length} classes`,
+          {
+            hint: 'use --model logistic for more than two classes',
+          },
+        );
+      const target = classes
+        ? Float64Array.from(request.classIndex as Int32Array)
+        : (request.values as Float64Array);
+      const booster = fitBooster(table, specs, train, request.valid, target, {
+        loss: classes ? 'logloss' : 'squared',
+        learningRate: params.learning_rate as number,
+        maxIterations: params.max_iter as number,
+        maxLeafNodes: params.max_leaf_nodes as number,
+        maxDepth: params.max_depth as number,
+        minSamplesLeaf: params.min_samples_leaf as number,
+        l2: params.l2_regularization as number,
+        maxBins: params.max_bins as number,
+        subsample: params.subsample as number,
+        earlyStopping: params.early_stopping as boolean,
+        nIterNoChange: params.n_iter_no_change as number,
+        tol: params.tol as number,
+        seed: request.seed,
+        ...(request.onIteration ? { onIteration: request.onIteration } : {}),
+      });
+      return {
+        exported: exportBooster(booster, classes),
+        predict: (t, rows) => predictBooster(booster, t, rows),
+        info: { trees: booster.trees.length, iterations: booster.iterationsRun },
+        validationLoss: booster.validationLoss,
+      };
+    }
   }
 }

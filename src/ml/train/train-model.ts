@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { errors } from '../../kernel/errors.ts';
 import { sha256File } from '../../kernel/hashing.ts';
+import type { ProgressFn } from '../../kernel/progress.ts';
 import { encodeOnnxModel } from '../onnx/onnx-codec.ts';
 import type {
   CairnSection,
@@ -44,6 +45,8 @@ export interface TrainModelOptions {
   lineage?: Omit<PackageLineage, 'datasets'>;
   /** Called with each warning (dropped columns and rows). */
   warn?: (message: string) => void;
+  /** Reports boosting iterations (gbdt). */
+  progress?: ProgressFn;
 }
 
 export interface TrainModelResult {
@@ -53,6 +56,8 @@ export interface TrainModelResult {
   warnings: string[];
   /** The fitted model, for checks against ONNX Runtime (tests). */
   fitted: FittedModel;
+  /** Validation loss after each boosting iteration (gbdt with validation rows). */
+  validationLoss: number[];
   /** The data as read, and the rows each part used. */
   data: TrainingData;
   split: { train: Int32Array; valid: Int32Array };
@@ -118,6 +123,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     ...(data.values ? { values: data.values } : {}),
     params,
     seed,
+    ...(options.progress ? { onIteration: iterationProgress(options.progress) } : {}),
   });
   const onnx = encodeOnnxModel(fitted.exported.model);
   const draft: CairnSection = {
@@ -157,7 +163,19 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     { onnx, cairn: content, exampleRows: exampleRows(data.table, specs, split.train) },
     { overwrite: options.overwrite ?? false },
   );
-  return { dir: resolve(options.out), cairn, warnings, fitted, data, split };
+  return {
+    dir: resolve(options.out),
+    cairn,
+    warnings,
+    fitted,
+    validationLoss: fitted.validationLoss ?? [],
+    data,
+    split,
+  };
+}
+
+function iterationProgress(progress: ProgressFn): (done: number, total: number) => void {
+  return (done, total) => progress({ phase: 'training', done, total, unit: 'iterations' });
 }
 
 /** Classes in order, the positive class last (binary); undefined for regression. */

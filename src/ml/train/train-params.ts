@@ -48,7 +48,7 @@ const PARAMS: Record<TrainModel, Record<string, ParamSpec>> = {
     alpha: { type: 'number', default: 1, min: 0, help: 'L2 strength (scikit-learn Ridge alpha)' },
   },
   gbdt: {
-    ...COMMON,
+    max_categories: { ...(COMMON.max_categories as ParamSpec), max: 255 },
     learning_rate: { type: 'number', default: 0.1, min: 0, above: true, max: 1, help: 'shrinkage per tree' },
     max_iter: { type: 'integer', default: 100, min: 1, help: 'boosting iterations (trees)' },
     max_leaf_nodes: { type: 'integer', default: 31, min: 2, help: 'leaves per tree' },
