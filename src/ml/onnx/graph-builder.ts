@@ -102,13 +102,19 @@ export class GraphBuilder {
   readonly #inputs: OnnxValueInfo[] = [];
   readonly #outputs: OnnxValueInfo[] = [];
   #counter = 0;
+  readonly #reserved: ReadonlySet<string>;
 
-  constructor(name: string) {
+  /** `reserved`: names already taken (by a graph this one's nodes join), never handed out. */
+  constructor(name: string, reserved: ReadonlySet<string> = new Set()) {
     this.#name = name;
+    this.#reserved = reserved;
   }
 
   fresh(hint: string): string {
-    return `${hint}__${this.#counter++}`;
+    for (;;) {
+      const name = `${hint}__${this.#counter++}`;
+      if (!this.#reserved.has(name)) return name;
+    }
   }
 
   input(name: string, type: OnnxTypeName, shape: readonly (number | string)[]): string {
