@@ -26,7 +26,16 @@ export const tagList = { type: 'array', items: tag } as const;
 export const metric = {
   type: 'object',
   required: ['key', 'value', 'timestamp'],
-  properties: { key: required, value: double, timestamp: int64, step: int64 },
+  properties: {
+    key: required,
+    value: double,
+    timestamp: int64,
+    step: int64,
+    dataset_name: text,
+    dataset_digest: text,
+    model_id: text,
+    run_id: text,
+  },
 } as const;
 
 /** A body schema: an object with these properties, of which `requiredFields` must be present. */
