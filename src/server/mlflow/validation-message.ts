@@ -44,7 +44,7 @@ export function mlflowValidationMessage(
   const field = fieldName(first.instancePath);
   if (first.keyword === 'minLength' && first.params.limit === 1)
     return `Missing value for required parameter '${field}'.${SUFFIX}`;
-  if (first.keyword === 'type' && 'data' in first) return typeErrorMessage(field, first.data);
+  if (first.keyword === 'type' && 'data' in first) return typeErrorMessage(field || 'request', first.data);
   const value = 'data' in first ? `${shown(first.data)} ` : '';
   return `Invalid value ${value}for parameter '${field || 'request'}' supplied: ${first.message ?? first.keyword}.${SUFFIX}`;
 }
