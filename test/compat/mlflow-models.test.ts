@@ -15,6 +15,7 @@ import { OnnxRuntime } from '../../src/ml/runtime/onnx-runtime.ts';
 import { readTable } from '../../src/ml/table/read-table.ts';
 import { findColumn, takeRows } from '../../src/ml/table/table.ts';
 import { splitRows } from '../../src/ml/train/split-rows.ts';
+import { type TrainModelResult, trainModel } from '../../src/ml/train/train-model.ts';
 import { cairn, cairnJson, newWorkspace } from '../support/cli.ts';
 import { ADULT_COLUMNS, adultCsv, adultGate } from '../support/ml-data.ts';
 import { pythonGate } from '../support/services.ts';
@@ -88,28 +89,37 @@ describe('models with MLflow, scikit-learn and skl2onnx', { skip: python.skip ||
       ws,
     ]);
 
-    for (const model of ['logistic', 'gbdt']) {
-      const r = await cairn(
-        [
-          'train',
-          '--data',
-          'data/train.csv',
-          '--target',
-          'income',
-          '--task',
-          'classification',
-          '--model',
-          model,
-          '--seed',
-          '1',
-          '--valid-fraction',
-          '0.1',
-          '--out',
-          `models/${model}`,
-        ],
-        { cwd: ws },
-      );
-      assert.equal(r.code, 0, r.stderr);
+    const trained: Record<string, TrainModelResult> = {};
+    for (const model of ['logistic', 'gbdt'] as const)
+      trained[model] = await trainModel({
+        data: join(ws, 'data/train.csv'),
+        target: 'income',
+        task: 'classification',
+        model,
+        seed: 1,
+        validFraction: 0.1,
+        out: join(ws, `models/${model}`),
+      });
+    // The package's metrics, from ONNX Runtime's answers on the validation rows, for scikit-learn to check.
+    const validation: Record<
+      string,
+      { labels: number[]; predicted: number[]; proba: number[][]; metrics: Record<string, number> }
+    > = {};
+    for (const [name, result] of Object.entries(trained)) {
+      const rows = takeRows(result.data.table, result.split.valid);
+      const model = await OnnxRuntime.open(result.dir);
+      const p = await model.predict(rows);
+      await model.close();
+      const classes = result.cairn.classes as string[];
+      validation[name] = {
+        labels: Array.from(result.split.valid, (i) => result.data.classIndex?.[i] as number),
+        predicted: Array.from(p.labels?.values as string[], (v) => classes.indexOf(v)),
+        proba: Array.from({ length: rows.rows }, (_, i) => [
+          p.probabilities?.[0]?.[i] as number,
+          p.probabilities?.[1]?.[i] as number,
+        ]),
+        metrics: result.cairn.metrics,
+      };
     }
     const tracking = ['--tracking-uri', server.url];
     const registered = await cairnJson<{ version: string; tags: { key: string; value: string }[] }>(
@@ -173,6 +183,7 @@ describe('models with MLflow, scikit-learn and skl2onnx', { skip: python.skip ||
         empty_text: ['imported'],
         onnx: [join(ws, 'models/gbdt/model.onnx'), join(ws, 'models/logistic/model.onnx')],
         scores: { gbdt: positive(cairnGbdt), logistic: positive(cairnLogistic) },
+        validation,
         labels: Array.from(findColumn(test, 'income')?.values as string[], (v) => (v === '>50K' ? 1 : 0)),
       }),
     );
@@ -183,6 +194,7 @@ describe('models with MLflow, scikit-learn and skl2onnx', { skip: python.skip ||
       onnxruntime: Record<string, number[]>;
       checked: string[];
       auc: { gbdt: number; logistic: number };
+      metrics: Record<string, Record<string, number>>;
     };
 
     // MLflow's pyfunc, through cairn server, predicts exactly what Cairn predicts.
@@ -203,6 +215,15 @@ describe('models with MLflow, scikit-learn and skl2onnx', { skip: python.skip ||
     checked.onnxruntime[join(ws, 'models/gbdt/model.onnx')]?.forEach((p, i) => {
       assert.ok(Math.abs(p - (positive(cairnGbdt)[i] as number)) <= 1e-12, `python onnxruntime row ${i}`);
     });
+
+    // The metrics in each package equal scikit-learn's on the same validation answers.
+    for (const [name, v] of Object.entries(validation))
+      for (const [metric, value] of Object.entries(checked.metrics[name] ?? {}))
+        assert.ok(
+          Math.abs((v.metrics[metric] as number) - value) <= 1e-9,
+          `${name} ${metric}: ${v.metrics[metric]} vs scikit-learn ${value}`,
+        );
+    assert.deepEqual(Object.keys(checked.metrics.gbdt ?? {}).sort(), ['accuracy', 'log_loss', 'roc_auc']);
 
     // Test ROC AUC, computed by scikit-learn for both sides.
     assert.ok(checked.auc.logistic >= 0.9, `logistic AUC ${checked.auc.logistic}`);

@@ -3,10 +3,12 @@
 Usage: models_check.py <request.json>, with MLFLOW_TRACKING_URI pointing at a cairn server.
 The request: {"test_csv", "target", "uris": {name: model URI or directory}, "empty_text": [names
 of uris to feed missing text as ""], "onnx": [paths],
-"scores": {name: [probability of the positive class per test row]}, "labels": [0/1 per row]}.
+"scores": {name: [probability of the positive class per test row]}, "labels": [0/1 per row],
+"validation": {name: {"labels", "predicted", "proba"}}} (a package's validation answers).
 
 Prints JSON: {"pyfunc": {name: {"columns", "label", "probability"}}, "onnxruntime": {path:
-[probability per row]}, "checked": [paths that pass onnx.checker], "auc": {name: AUC of scores}}.
+[probability per row]}, "checked": [paths that pass onnx.checker], "auc": {name: AUC of scores},
+"metrics": {name: {"accuracy", "log_loss", "roc_auc"} of the validation answers}}.
 """
 
 import json
@@ -16,7 +18,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 import mlflow.pyfunc
 
@@ -62,6 +64,14 @@ def main():
     labels = np.array(request["labels"])
     for name, scores in request["scores"].items():
         out["auc"][name] = roc_auc_score(labels, np.array(scores))
+    out["metrics"] = {}
+    for name, v in request.get("validation", {}).items():
+        y, proba = np.array(v["labels"]), np.array(v["proba"])
+        out["metrics"][name] = {
+            "accuracy": accuracy_score(y, np.array(v["predicted"])),
+            "log_loss": log_loss(y, proba),
+            "roc_auc": roc_auc_score(y, proba[:, 1]),
+        }
     json.dump(out, sys.stdout)
 
 
