@@ -1,3 +1,4 @@
+import { errors } from '../../kernel/errors.ts';
 import {
   ATTRIBUTE_TYPES,
   ONNX_TYPES,
@@ -48,7 +49,7 @@ export function tensor(
 ): OnnxTensor {
   const count = dims.reduce((a, b) => a * b, 1);
   if (values.length !== count)
-    throw new Error(`tensor ${name ?? ''}: ${values.length} values for dims [${dims}]`);
+    throw errors.internal(`tensor ${name ?? ''}: ${values.length} values for dims [${dims}]`);
   const base: OnnxTensor = { dims: [...dims], data_type: ONNX_TYPES[type], ...(name ? { name } : {}) };
   if (type === 'string')
     return { ...base, string_data: (values as readonly string[]).map((s) => utf8.encode(s)) };

@@ -72,7 +72,7 @@ const PARAMS: Record<TrainModel, Record<string, ParamSpec>> = {
       default: 0,
       min: 0,
       max: 4,
-      help: 'threads building histograms (0: the cores, at most 4); the model is the same for any value',
+      help: 'threads building histograms (0: the cores, at most 4, from 100,000 training rows; else 1); the model is the same for any value',
     },
     positive_class: {
       type: 'string',

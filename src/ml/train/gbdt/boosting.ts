@@ -7,6 +7,13 @@ import { TreeGrower } from './grow-tree.ts';
 import { HistogramThreads, PARALLEL_MIN_ROWS, shared } from './histogram-threads.ts';
 import { addTreeBinned, type Tree } from './tree.ts';
 
+/**
+ * With `threads: 0`, histogram threads start from this many training rows. Below it a pass takes
+ * well under a millisecond, and on a busy 2-core machine a second thread measured slower than one
+ * on UCI Adult (26,000 rows: 493 ms against 371 ms, docs/benchmarks.md).
+ */
+export const AUTO_THREADS_MIN_ROWS = 100_000;
+
 export const GBDT_LOSSES = ['logloss', 'squared'] as const;
 export type GbdtLoss = (typeof GBDT_LOSSES)[number];
 
@@ -24,7 +31,10 @@ export interface BoostOptions {
   nIterNoChange: number;
   tol: number;
   seed: number;
-  /** Threads building histograms (the calling one included); 0: the cores, at most 4. The model does not depend on it. */
+  /**
+   * Threads building histograms (the calling one included); 0: the cores, at most 4, from
+   * AUTO_THREADS_MIN_ROWS training rows, else 1. The model does not depend on it.
+   */
   threads: number;
   onIteration?: (done: number, total: number) => void;
 }
@@ -70,8 +80,8 @@ export async function fitBooster(
   // Gradient and hessian of each row side by side: the histogram pass reads both.
   const gh = shared(Float64Array, 2 * n);
   const rows = shared(Int32Array, n);
-  const threads =
-    n < PARALLEL_MIN_ROWS ? 1 : options.threads > 0 ? options.threads : Math.min(availableParallelism(), 4);
+  const automatic = n >= AUTO_THREADS_MIN_ROWS ? Math.min(availableParallelism(), 4) : 1;
+  const threads = n < PARALLEL_MIN_ROWS ? 1 : options.threads > 0 ? options.threads : automatic;
   const histograms = new HistogramThreads({ bins: trainBins, rows, gh, features }, threads);
   const grower = new TreeGrower(
     trainBins,
