@@ -139,16 +139,24 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const executor =
     options.executor ??
     new LocalExecutor(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {});
-  const results = await executor.runStages(
-    { order: selected, upstream: pipeline.upstream, stages: byName },
-    steps,
-    {
-      ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
-
-  await commits;
+  let results: Awaited<ReturnType<StageExecutor['runStages']>>;
+  try {
+    results = await executor.runStages(
+      { order: selected, upstream: pipeline.upstream, stages: byName },
+      steps,
+      {
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    await commits;
+  } catch (err) {
+    // The executor broke down (its service went away): the run ends FAILED, not RUNNING forever.
+    await recorder?.finish('FAILED');
+    await recorder?.flush();
+    await remotes.close();
+    throw err;
+  }
   const outcomes = [...results.values()];
   const stopped = options.signal?.aborted && outcomes.some((o) => o === 'killed' || o === 'not-run');
   const status: PipelineRunStatus = stopped
