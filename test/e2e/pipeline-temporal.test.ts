@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -126,6 +126,9 @@ async function startWorker(name: string, marks: string): Promise<Worker> {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  // Kept for a look after a failure (CAIRN_TEST_KEEP_TMP=1 keeps the directory).
+  child.stdout?.pipe(createWriteStream(join(home, 'worker.log')));
+  child.stderr?.pipe(createWriteStream(join(home, 'worker.err')));
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   return { name, child, out: () => out, exited };
 }

@@ -93,6 +93,8 @@ class TemporalRun {
   readonly #works = new Map<string, StageWork>();
   /** For a stage that will not run: the failed stage that blocked it. */
   readonly #culprits = new Map<string, string>();
+  /** Why the workflow ended before its stages did, when it did. */
+  #broken: string | undefined;
 
   constructor(o: TemporalExecutorOptions, dag: StageDag, steps: StageSteps, run: ExecutorRunOptions) {
     this.#o = o;
@@ -119,7 +121,11 @@ class TemporalRun {
     });
     const members = this.#members([...ready, ...waiting]);
     if (members.length > 0) await this.#runWorkflow(members, tasks);
-    for (const name of members) if (!this.#outcomes.has(name)) this.#notRun(name, undefined);
+    const started = Date.now();
+    for (const name of members)
+      if (this.#outcomes.has(name)) continue;
+      else if (this.#broken) this.#crash(name, started, errors.unavailable(this.#broken));
+      else this.#notRun(name, undefined);
     return this.#outcomes;
   }
 
@@ -240,7 +246,8 @@ class TemporalRun {
     try {
       await Promise.race([handle.result(), watch.lost]);
     } catch (err) {
-      if (!signal?.aborted) this.#steps.warn(`the run's workflow ended early: ${(err as Error).message}`);
+      if (isCairnError(err)) throw err;
+      if (!signal?.aborted) this.#broken = `the run's workflow ended early: ${(err as Error).message}`;
     } finally {
       signal?.removeEventListener('abort', stop);
       clearTimeout(stopTimer);
