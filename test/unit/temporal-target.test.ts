@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: fixtures are cairn.yaml text with its ${…} syntax.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTemporalUri, parseTemporalUri } from '../../src/engine/temporal/temporal-target.ts';
