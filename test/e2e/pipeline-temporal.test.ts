@@ -321,14 +321,14 @@ describe('cairn run --executor temporal:// with cairn worker processes', { skip 
     assert.deepEqual(ran, ['stage:combine', 'stage:slow']);
   });
 
-  it("stops the stage's processes on its worker when the run is stopped", async () => {
+  it('sends a stage to the queue cairn.yaml names, and stops its processes on the worker when the run is stopped', async () => {
     const small = await remoteWorkspace('stop');
     await writeFiles(small, {
       'in.txt': 'x\n',
-      'cairn.yaml':
-        'stages:\n  hang:\n    cmd: echo $$ > "$MARKS/hang.pid" && sleep 60 && cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n',
+      'cairn.yaml': `stages:\n  hang:\n    cmd: echo $$ > "$MARKS/hang.pid" && sleep 60 && cp in.txt out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n    queue: ${queue}\n`,
     });
-    const run = startCairn(['run', '--executor', executor, '--queue', queue], {
+    // No worker serves the run's default queue: the stage reaches one only through its own.
+    const run = startCairn(['run', '--executor', executor, '--queue', 'no-worker-here'], {
       cwd: small,
       env: { ...runEnv, MARKS: marks },
     });
