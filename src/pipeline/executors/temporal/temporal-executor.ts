@@ -1,22 +1,14 @@
-import { createWriteStream, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pipeline as pipe } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { OpenedRemote } from '../../../data/data-context.ts';
-import { objectKey } from '../../../data/object-key.ts';
 import type { TemporalConnection } from '../../../engine/temporal/temporal-connection.ts';
 import type { TemporalTarget } from '../../../engine/temporal/temporal-target.ts';
 import { createTemporalWorkers } from '../../../engine/temporal/temporal-worker.ts';
 import { mapConcurrent } from '../../../kernel/concurrency.ts';
 import { errors, isCairnError } from '../../../kernel/errors.ts';
 import type { Logger } from '../../../kernel/logging.ts';
-import { fetchOutputObjects, pushPathObjects } from '../../run/run-cache-transfer.ts';
 import { type ScheduleResult, schedule, type TaskOutcome } from '../../run/scheduler.ts';
-import { placeOutputs } from '../../run/stage-outputs.ts';
-import { hashPaths, stageOutputs } from '../../run/stage-state.ts';
 import type {
   ExecutorRunOptions,
   StageDag,
@@ -26,6 +18,7 @@ import type {
   StageWork,
 } from '../stage-executor.ts';
 import { watchRun } from './run-progress.ts';
+import { bringHome, publishStage } from './stage-data.ts';
 import {
   PIPELINE_WORKFLOW,
   type PipelineWorkflowInput,
@@ -302,71 +295,16 @@ class TemporalRun {
     }
   }
 
-  /**
-   * Puts what a stage needs on the remote — its deps, its params files, its persisted outputs —
-   * and describes it as a task. Only hashes and paths go into the task.
-   */
   async #publish(work: StageWork): Promise<StageTask> {
-    const { stage } = work;
-    const ctx = this.#steps.ctx;
-    const remote = await this.#remote();
-    const persisted = stageOutputs(stage)
-      .filter((o) => o.persist)
-      .map((o) => o.path);
-    const paths = [...new Set([...stage.deps, ...stage.params.map((p) => p.file), ...persisted])];
-    const hashed = await hashPaths(ctx, paths, true);
-    for (const dep of stage.deps)
-      if (hashed.get(dep)?.hash !== work.state.deps.get(dep)?.hash)
-        throw errors.precondition(`dep ${dep} changed while ${stage.name} was being checked`, {
-          hint: 'run cairn run again once nothing writes to it',
-        });
-    const inputs = paths.flatMap((p) => {
-      const h = hashed.get(p);
-      return h ? [h] : [];
-    });
-    await pushPathObjects(ctx, remote, inputs);
-    const executable = inputs
-      .filter((i) => i.files === undefined && (statSync(join(ctx.root, i.path)).mode & 0o111) !== 0)
-      .map((i) => i.path);
-    return {
-      runId: this.#steps.runId,
-      stage: stage.name,
-      queue: stage.queue ?? this.#o.queue,
-      cmd: stage.cmd,
-      wdir: stage.wdir,
-      env: {
-        ...stage.env,
-        CAIRN_RUN_ID: this.#steps.runId,
-        CAIRN_STAGE: stage.name,
-      },
-      inputs,
-      executable,
-      outs: stageOutputs(stage),
-      ...(work.key ? { key: work.key } : {}),
-      useRunCache: work.useRunCache,
+    return publishStage(this.#steps, work, await this.#remote(), {
+      queue: this.#o.queue,
       remote: this.#o.remote,
-    };
+    });
   }
 
-  /** Brings a stage's log and outputs from the remote into the workspace. */
   async #bringHome(work: StageWork, result: StageResult): Promise<StageExecution> {
     if (result.status === 'killed') return { status: 'killed' };
-    const remote = await this.#remote();
-    if (result.log)
-      await fetchLog(remote, result.log, work.logFile).catch((err: unknown) =>
-        this.#steps.warn(`${work.stage.name}: its log could not be fetched (${(err as Error).message})`),
-      );
-    if (result.status === 'failed')
-      return {
-        status: 'failed',
-        error: result.worker ? `${result.error} (on worker ${result.worker})` : result.error,
-        ...(result.tail ? { tail: result.tail } : {}),
-      };
-    const problem = await fetchOutputObjects(this.#steps.ctx, remote, result.outs);
-    if (problem)
-      return { status: 'failed', error: `the outputs of ${work.stage.name} cannot be fetched: ${problem}` };
-    await placeOutputs(this.#steps.ctx, result.outs);
-    return { status: 'done', outs: new Map(result.outs.map((o) => [o.path, o])) };
+    return bringHome(this.#steps, work, result, await this.#remote());
   }
 
   async #remote(): Promise<OpenedRemote> {
@@ -410,9 +348,4 @@ class TemporalRun {
     this.#steps.notRun(name, failed);
     this.#outcomes.set(name, 'not-run');
   }
-}
-
-async function fetchLog(remote: OpenedRemote, log: `sha256:${string}`, file: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await pipe(await remote.store.get(objectKey(log)), createWriteStream(file));
 }
