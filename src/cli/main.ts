@@ -137,5 +137,12 @@ function reportError(err: unknown, io: CliIO, verbose: boolean): number {
 
 /** The process entry used by bin/cairn.js. */
 export async function run(): Promise<void> {
+  // A reader that stops early (`cairn … | head`) closes the pipe: stop quietly, as `git log | head`
+  // does, instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
   process.exitCode = await main(process.argv.slice(2));
 }
