@@ -57,6 +57,13 @@ export const chromiumGate = (): ServiceGate =>
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
 
+export const temporalGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_TEMPORAL_ADDRESS',
+    'Temporal executor tests',
+    'host:port of a Temporal dev server, e.g. 127.0.0.1:17233; scripts/services/temporal.sh starts one',
+  );
+
 /**
  * Evidently runs in a venv of its own (it does not import with the main venv's pandas). Without
  * CAIRN_TEST_EVIDENTLY_PYTHON, the venv scripts/services/evidently-venv.sh makes in the repository
