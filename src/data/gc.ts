@@ -1,12 +1,10 @@
-import { basename } from 'node:path';
-import { isCairnError } from '../kernel/errors.ts';
-import { gitReadBlobs, gitSync } from '../kernel/git.ts';
+import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import type { DataContext, RunCacheRecord } from './data-context.ts';
+import { gcReferences } from './gc-references.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
-import { POINTER_SUFFIX, type Pointer, parsePointer } from './pointer.ts';
-import { readTrackedPointer, selectTracked } from './select-tracked.ts';
+import type { Pointer } from './pointer.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -38,27 +36,32 @@ export interface GcReport {
   dryRun: boolean;
 }
 
+/** What a gc will remove, decided before anything is removed (so it can be confirmed first). */
+export interface GcPlan {
+  /** The report as it will be once the plan is carried out (`dryRun` as asked). */
+  report: GcReport;
+  objects: Digest[];
+  runCacheEntries: Digest[];
+}
+
 /** Temp files younger than this may belong to a command still running. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-
-interface Reference {
-  where: string;
-  pointer: Pointer;
-}
 
 /**
  * `cairn gc`: removes cache objects that nothing references. References are the workspace's
  * pointers and pipeline outputs (with `allCommits`, those of every git commit too) and the local
  * run-cache entries, minus the entries this call prunes. A directory keeps its files through its
  * manifest. Pruned entries go before their objects, so a crash never leaves an entry whose objects
- * this gc removed.
+ * this gc removed. Any reference that cannot be read stops gc before it removes anything.
  */
 export async function collectGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcReport> {
-  const refs: Reference[] = [];
-  for (const rel of await selectTracked(ctx, ctx.root, []))
-    refs.push({ where: rel, pointer: await readTrackedPointer(ctx, rel) });
-  if (options.allCommits) refs.push(...(await referencesInGitHistory(ctx)));
+  const plan = await planGarbage(ctx, options);
+  return plan.report.dryRun ? plan.report : removeGarbage(ctx, plan);
+}
 
+/** Decides what gc removes, removing nothing. */
+export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcPlan> {
+  const refs = await gcReferences(ctx, { allCommits: options.allCommits ?? false });
   const objects = await ctx.cache.list();
   const present = new Set(objects.map((o) => o.digest));
   const files = manifestReader(ctx, present);
@@ -66,14 +69,14 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
   const unresolved: string[] = [];
   for (const { where, pointer } of refs) {
     keep.add(pointer.hash);
-    const inside = await files(pointer);
+    const inside = await files(pointer, where);
     if (inside) for (const d of inside) keep.add(d);
     else unresolved.push(where);
   }
 
   const records = (await ctx.runCache?.list()) ?? [];
   const runCache = { entries: records.length, removed: 0, expired: 0, incomplete: 0 };
-  const prune: RunCacheRecord[] = [];
+  const prune: Digest[] = [];
   const now = options.now ?? Date.now();
   for (const record of records) {
     const expired =
@@ -84,11 +87,10 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
     const incomplete = needed === undefined || needed.some((d) => !present.has(d));
     if (expired) runCache.expired++;
     if (incomplete) runCache.incomplete++;
-    if (expired || (incomplete && options.pruneRunCache)) prune.push(record);
+    if (expired || (incomplete && options.pruneRunCache)) prune.push(record.key);
     else for (const d of needed ?? record.outputs?.map((o) => o.hash) ?? []) keep.add(d);
   }
   runCache.removed = prune.length;
-  if (!options.dryRun) for (const record of prune) await ctx.runCache?.remove(record.key);
 
   const report: GcReport = {
     kept: 0,
@@ -107,35 +109,45 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
     report.removed++;
     report.removedBytes += size;
     unused.push(digest);
-    if (!options.dryRun) await ctx.cache.delete(digest);
   }
-  if (!options.dryRun) {
-    await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
-    await ctx.cacheStats.forget(unused.map(objectKey));
-  }
-  return report;
+  return { report, objects: unused, runCacheEntries: prune };
+}
+
+/** Carries out a plan: run-cache entries first, then objects, then stale temp files. */
+export async function removeGarbage(ctx: DataContext, plan: GcPlan): Promise<GcReport> {
+  for (const key of plan.runCacheEntries) await ctx.runCache?.remove(key);
+  for (const digest of plan.objects) await ctx.cache.delete(digest);
+  await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
+  await ctx.cacheStats.forget(plan.objects.map(objectKey));
+  return { ...plan.report, dryRun: false };
 }
 
 /**
  * The files a pointer's manifest lists (none for a file), or undefined when the manifest is not
- * in the cache or cannot be read. Each manifest is read once, however many pointers name it.
+ * in the cache. A manifest that is there but corrupt or malformed throws: the files it lists are
+ * unknown, and gc must not guess. Each manifest is read once, however many pointers name it.
  */
 function manifestReader(ctx: DataContext, present: ReadonlySet<Digest>) {
   const known = new Map<Digest, Promise<Digest[] | undefined>>();
-  const read = async (hash: Digest): Promise<Digest[] | undefined> => {
+  const read = async (hash: Digest, where: string): Promise<Digest[] | undefined> => {
     if (!present.has(hash)) return undefined;
     try {
       return decodeManifest(await ctx.cache.readVerified(hash), hash).entries.map((e) => e.hash);
     } catch (err) {
       if (!isCairnError(err)) throw err;
-      return undefined;
+      if (err.code === 'NOT_FOUND') return undefined;
+      throw errors.integrity(`the manifest of ${where} cannot be read: ${err.message}`, {
+        cause: err,
+        details: { where, manifest: hash },
+        hint: 'nothing was removed; restore the manifest (delete it and run cairn fetch, or cairn add the directory again), then run gc again',
+      });
     }
   };
-  return (pointer: Pointer): Promise<Digest[] | undefined> => {
+  return (pointer: Pointer, where: string): Promise<Digest[] | undefined> => {
     if (pointer.type !== 'directory') return Promise.resolve([]);
     const seen = known.get(pointer.hash);
     if (seen) return seen;
-    const files = read(pointer.hash);
+    const files = read(pointer.hash, where);
     known.set(pointer.hash, files);
     return files;
   };
@@ -144,50 +156,14 @@ function manifestReader(ctx: DataContext, present: ReadonlySet<Digest>) {
 /** Every object a run-cache entry restores from; undefined when it cannot be read or listed. */
 async function entryObjects(
   record: RunCacheRecord,
-  files: (pointer: Pointer) => Promise<Digest[] | undefined>,
+  files: (pointer: Pointer, where: string) => Promise<Digest[] | undefined>,
 ): Promise<Digest[] | undefined> {
   if (!record.outputs) return undefined;
   const out: Digest[] = [];
   for (const pointer of record.outputs) {
-    const inside = await files(pointer);
+    const inside = await files(pointer, `run-cache entry ${record.key}`);
     if (!inside) return undefined;
     out.push(pointer.hash, ...inside);
-  }
-  return out;
-}
-
-/**
- * Pointer files and lock-file outputs in every commit reachable from any ref, read through one
- * git process (each distinct blob once).
- */
-async function referencesInGitHistory(ctx: DataContext): Promise<Reference[]> {
-  const commits = gitSync(ctx.root, ['rev-list', '--all']);
-  if (commits === undefined) return [];
-  const lockFile = ctx.lockedOutputs?.file;
-  const blobs = new Map<string, { where: string; lock: boolean }>();
-  for (const commit of commits.split('\n').filter(Boolean)) {
-    const tree = gitSync(ctx.root, ['ls-tree', '-r', '-z', commit]) ?? '';
-    for (const line of tree.split('\0')) {
-      const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
-      if (!m) continue;
-      const [, id, path] = m as unknown as [string, string, string];
-      const lock = lockFile !== undefined && basename(path) === lockFile;
-      if (lock || path.endsWith(POINTER_SUFFIX))
-        blobs.set(id, { where: `${commit.slice(0, 8)}:${path}`, lock });
-    }
-  }
-  const texts = await gitReadBlobs(ctx.root, [...blobs.keys()]);
-  const out: Reference[] = [];
-  for (const [id, text] of texts) {
-    const { where, lock } = blobs.get(id) as { where: string; lock: boolean };
-    try {
-      if (!lock) out.push({ where, pointer: parsePointer(text, where) });
-      else
-        for (const [path, pointer] of ctx.lockedOutputs?.parse(text) ?? [])
-          out.push({ where: `${where} (${path})`, pointer });
-    } catch {
-      // A malformed pointer or lock in an old commit references nothing we can keep.
-    }
   }
   return out;
 }
