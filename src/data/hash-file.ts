@@ -11,8 +11,9 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { syncDirectory } from '../kernel/atomic-file.ts';
 import { copyToNewFile } from '../kernel/copy-file.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import { objectPath, tempNameIn } from './object-key.ts';
@@ -136,7 +137,11 @@ function readFully(fd: number, buffer: Buffer): number {
   }
 }
 
-/** Writes `bytes` as the object `digest` unless it is there already; true when written. */
+/**
+ * Writes `bytes` as the object `digest` unless it is there already; true when written. With
+ * `fsync`, the content is on disk before the rename gives it its name, so an object is never seen
+ * torn; the rename itself is made durable by `syncObjectDirs` before anything names the object.
+ */
 export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array): boolean {
   const final = objectPath(ctx.cacheRoot, digest);
   if (existsSync(final)) return false;
@@ -161,4 +166,18 @@ export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array):
   closeSync(out);
   renameSync(tmp, final);
   return true;
+}
+
+/**
+ * Makes the renames that gave `digests` their names durable: an fsync of each shard directory
+ * they are in, then of `sha256/` and the cache root (which a new shard or a new cache adds to).
+ * One call per batch of stored objects, so many objects cost at most 256 directory syncs.
+ */
+export async function syncObjectDirs(cacheRoot: string, digests: Iterable<Digest>): Promise<void> {
+  const dirs = new Set<string>();
+  for (const d of digests) dirs.add(dirname(objectPath(cacheRoot, d)));
+  if (dirs.size === 0) return;
+  for (const dir of dirs) await syncDirectory(dir);
+  await syncDirectory(join(cacheRoot, 'sha256'));
+  await syncDirectory(cacheRoot);
 }

@@ -8,6 +8,7 @@ import {
   type HashTask,
   hashFileSync,
   newHashContext,
+  syncObjectDirs,
 } from './hash-file.ts';
 
 export interface HashPoolOptions {
@@ -41,6 +42,20 @@ export class HashPool {
   }
 
   async hash(
+    tasks: readonly (HashTask & { size: number })[],
+    onDone?: (files: number, bytes: number) => void,
+  ): Promise<HashResult[]> {
+    const results = await this.#hash(tasks, onDone);
+    // Objects the workers stored are durable, names included, before any caller can name them.
+    if (this.#options.fsync)
+      await syncObjectDirs(
+        this.#options.cacheRoot,
+        results.flatMap((r) => (r?.ok && r.stored ? [r.hash] : [])),
+      );
+    return results;
+  }
+
+  async #hash(
     tasks: readonly (HashTask & { size: number })[],
     onDone?: (files: number, bytes: number) => void,
   ): Promise<HashResult[]> {

@@ -37,7 +37,10 @@ export interface CairnConfig {
     dir: string;
     /** Link modes tried in order when checking files out of the cache. */
     link: LinkMode[];
-    /** fsync every object written to the local cache (slower; see docs/data-versioning.md). */
+    /**
+     * fsync every object written to the local cache, and its directory, before anything names it
+     * (default true; see docs/data-versioning.md for what turning it off risks).
+     */
     fsync: boolean;
     /** Profile CSV / Parquet files with DuckDB when they are added. */
     profile: boolean;
@@ -298,7 +301,7 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     cache: {
       dir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
       link: (typeof link === 'string' ? link.split(',').map((s) => s.trim()) : link) as LinkMode[],
-      fsync: (cache.fsync as boolean | undefined) ?? false,
+      fsync: (cache.fsync as boolean | undefined) ?? true,
       profile: (cache.profile as boolean | undefined) ?? true,
     },
     remotes,

@@ -25,7 +25,7 @@ const CONFIG_TEMPLATE = `# Cairn workspace settings (committed to git). Secrets 
 #   jobs: 8                 # parallel hashing and transfer workers (default: number of cores)
 # cache:
 #   link: [reflink, copy]   # how checkout places files: reflink, copy, hardlink, symlink
-#   fsync: false            # fsync each cache object (slower; survives power loss)
+#   fsync: true             # make each cache object durable before anything names it
 #   profile: true           # profile CSV / Parquet files with DuckDB on add
 # remotes:
 #   origin:
