@@ -22,7 +22,8 @@ export { type CheckoutOptions, type CheckoutResult, checkoutPaths } from './data
 export { collectGarbage, type GcOptions, type GcReport } from './data/gc.ts';
 export { type DataProfile, profileTable } from './data/profile/data-profile.ts';
 export { type PathStatus, type StatusReport, statusOf } from './data/status.ts';
-export { fetchPaths, pullPaths, pushPaths, type TransferReport } from './data/transfer.ts';
+export { type PushOptions, pushPaths } from './data/push.ts';
+export { fetchPaths, pullPaths, type TransferReport } from './data/transfer.ts';
 export { type CairnConfig, loadConfig } from './kernel/config.ts';
 export { CairnError, ERROR_CODES, type ErrorCode, isCairnError } from './kernel/errors.ts';
 export { type Digest, sha256, sha256File } from './kernel/hashing.ts';

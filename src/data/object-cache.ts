@@ -156,7 +156,7 @@ export class ObjectCache {
           `object ${digest} from ${source} is corrupt: its content hashes to ${actual}`,
           {
             details: { expected: digest, actual, source },
-            hint: 'the corrupt copy was not stored; repair the remote by pushing from a workspace that has the object',
+            hint: 'the corrupt copy was not stored; repair the remote with `cairn push --verify` from a workspace that has a good copy',
           },
         );
       await this.commitTemp(tmp, digest);

@@ -12,6 +12,22 @@ import { type FileSignature, signatureOf, trustedHash } from './stat-cache.ts';
  * callers report those themselves.
  */
 export async function verifyCacheObjects(ctx: DataContext, digests: readonly Digest[]): Promise<void> {
+  const first = (await corruptInCache(ctx, digests))[0];
+  if (first) throw ctx.cache.corrupt(first.digest, first.actual, first.movedTo);
+}
+
+/** A cache object found corrupt: what it hashes to, and where it was moved. */
+export interface CorruptObject {
+  digest: Digest;
+  actual: Digest;
+  movedTo: string;
+}
+
+/**
+ * verifyCacheObjects without the throw: checks `digests` the same way and returns the corrupt
+ * ones (already moved out of the cache), so a caller can carry on with the rest.
+ */
+export async function corruptInCache(ctx: DataContext, digests: readonly Digest[]): Promise<CorruptObject[]> {
   const known = await ctx.cacheStats.load('');
   const pending: { digest: Digest; signature: FileSignature }[] = [];
   for (const digest of new Set(digests)) {
@@ -21,10 +37,8 @@ export async function verifyCacheObjects(ctx: DataContext, digests: readonly Dig
     if (trustedHash(known.get(objectKey(digest)), signature, { racy: false }) !== digest)
       pending.push({ digest, signature });
   }
-  if (pending.length === 0) return;
-  const { corrupt } = await rehash(ctx, pending);
-  const first = corrupt[0];
-  if (first) throw ctx.cache.corrupt(first.digest, first.actual, first.movedTo);
+  if (pending.length === 0) return [];
+  return (await rehash(ctx, pending)).corrupt;
 }
 
 /**
@@ -50,9 +64,9 @@ export async function intactInCache(
 async function rehash(
   ctx: DataContext,
   objects: readonly { digest: Digest; signature: FileSignature }[],
-): Promise<{ intact: Set<Digest>; corrupt: { digest: Digest; actual: Digest; movedTo: string }[] }> {
+): Promise<{ intact: Set<Digest>; corrupt: CorruptObject[] }> {
   const intact = new Set<Digest>();
-  const corrupt: { digest: Digest; actual: Digest; movedTo: string }[] = [];
+  const corrupt: CorruptObject[] = [];
   if (objects.length === 0) return { intact, corrupt };
   const results = await ctx.hashPool.hash(
     objects.map((p) => ({ path: ctx.cache.pathOf(p.digest), store: false, size: p.signature.size })),
