@@ -1,7 +1,7 @@
 import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
-import type { DataContext, RunCacheRecord } from './data-context.ts';
-import { gcReferences } from './gc-references.ts';
+import type { DataContext, RunCacheIndex, RunCacheRecord } from './data-context.ts';
+import { gcReferences, type Reference } from './gc-references.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
 import type { Pointer } from './pointer.ts';
@@ -12,7 +12,7 @@ export interface GcOptions {
   allCommits?: boolean;
   /** Remove run-cache entries made longer ago than this (ms), and the objects only they need. */
   runCacheMaxAgeMs?: number;
-  /** Remove run-cache entries that cannot restore from this cache: an object they name is gone. */
+  /** Remove run-cache entries that cannot restore from this store: an object they name is gone. */
   pruneRunCache?: boolean;
   /** The time ages are measured from (default: now). */
   now?: number;
@@ -24,13 +24,13 @@ export interface GcReport {
   removedBytes: number;
   /** Pointers whose content is not in the cache (their objects could not be enumerated). */
   unresolved: string[];
-  /** Local run-cache entries: all of them, those removed, and why. */
+  /** Run-cache entries: all of them, those removed, and why. */
   runCache: {
     entries: number;
     removed: number;
     /** Older than the maximum age (all removed). */
     expired: number;
-    /** Naming objects this cache lacks (removed only with `pruneRunCache`). */
+    /** Naming objects the store lacks (removed only with `pruneRunCache`). */
     incomplete: number;
   };
   dryRun: boolean;
@@ -42,6 +42,16 @@ export interface GcPlan {
   report: GcReport;
   objects: Digest[];
   runCacheEntries: Digest[];
+}
+
+/** The files a directory pointer's manifest lists ([] for a file); undefined when it is nowhere. */
+export type ManifestFiles = (pointer: Pointer, where: string) => Promise<Digest[] | undefined>;
+
+/** What one store holds, as gc sees it. */
+export interface GcInventory {
+  objects: readonly { digest: Digest; size: number }[];
+  manifests: ManifestFiles;
+  runCache?: RunCacheIndex;
 }
 
 /** Temp files younger than this may belong to a command still running. */
@@ -59,22 +69,53 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
   return plan.report.dryRun ? plan.report : removeGarbage(ctx, plan);
 }
 
-/** Decides what gc removes, removing nothing. */
+/** Decides what gc removes from the local cache, removing nothing. */
 export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcPlan> {
   const refs = await gcReferences(ctx, { allCommits: options.allCommits ?? false });
   const objects = await ctx.cache.list();
   const present = new Set(objects.map((o) => o.digest));
-  const files = manifestReader(ctx, present);
+  return planFrom(
+    refs,
+    {
+      objects,
+      manifests: manifestReader(async (hash) =>
+        present.has(hash) ? await ctx.cache.readVerified(hash) : undefined,
+      ),
+      ...(ctx.runCache ? { runCache: ctx.runCache } : {}),
+    },
+    options,
+  );
+}
+
+/** Carries out a plan: run-cache entries first, then objects, then stale temp files. */
+export async function removeGarbage(ctx: DataContext, plan: GcPlan): Promise<GcReport> {
+  for (const key of plan.runCacheEntries) await ctx.runCache?.remove(key);
+  for (const digest of plan.objects) await ctx.cache.delete(digest);
+  await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
+  await ctx.cacheStats.forget(plan.objects.map(objectKey));
+  return { ...plan.report, dryRun: false };
+}
+
+/**
+ * The decision, for any store: keep what `refs` name (a directory's files through its manifest)
+ * and what the run-cache entries that stay restore; everything else in `inventory` goes.
+ */
+export async function planFrom(
+  refs: readonly Reference[],
+  inventory: GcInventory,
+  options: GcOptions,
+): Promise<GcPlan> {
+  const present = new Set(inventory.objects.map((o) => o.digest));
   const keep = new Set<Digest>();
   const unresolved: string[] = [];
   for (const { where, pointer } of refs) {
     keep.add(pointer.hash);
-    const inside = await files(pointer, where);
+    const inside = await inventory.manifests(pointer, where);
     if (inside) for (const d of inside) keep.add(d);
     else unresolved.push(where);
   }
 
-  const records = (await ctx.runCache?.list()) ?? [];
+  const records = (await inventory.runCache?.list()) ?? [];
   const runCache = { entries: records.length, removed: 0, expired: 0, incomplete: 0 };
   const prune: Digest[] = [];
   const now = options.now ?? Date.now();
@@ -83,7 +124,7 @@ export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Pr
       options.runCacheMaxAgeMs !== undefined &&
       record.created !== undefined &&
       now - record.created > options.runCacheMaxAgeMs;
-    const needed = await entryObjects(record, files);
+    const needed = await entryObjects(record, inventory.manifests);
     const incomplete = needed === undefined || needed.some((d) => !present.has(d));
     if (expired) runCache.expired++;
     if (incomplete) runCache.incomplete++;
@@ -101,7 +142,7 @@ export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Pr
     dryRun: options.dryRun ?? false,
   };
   const unused: Digest[] = [];
-  for (const { digest, size } of objects) {
+  for (const { digest, size } of inventory.objects) {
     if (keep.has(digest)) {
       report.kept++;
       continue;
@@ -113,26 +154,18 @@ export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Pr
   return { report, objects: unused, runCacheEntries: prune };
 }
 
-/** Carries out a plan: run-cache entries first, then objects, then stale temp files. */
-export async function removeGarbage(ctx: DataContext, plan: GcPlan): Promise<GcReport> {
-  for (const key of plan.runCacheEntries) await ctx.runCache?.remove(key);
-  for (const digest of plan.objects) await ctx.cache.delete(digest);
-  await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
-  await ctx.cacheStats.forget(plan.objects.map(objectKey));
-  return { ...plan.report, dryRun: false };
-}
-
 /**
- * The files a pointer's manifest lists (none for a file), or undefined when the manifest is not
- * in the cache. A manifest that is there but corrupt or malformed throws: the files it lists are
- * unknown, and gc must not guess. Each manifest is read once, however many pointers name it.
+ * Lists directory manifests' files, reading each manifest through `read` (its verified bytes, or
+ * undefined when the store does not have it) once, however many pointers name it. A manifest
+ * that is there but corrupt or malformed throws: the files it lists are unknown, and gc must not
+ * guess.
  */
-function manifestReader(ctx: DataContext, present: ReadonlySet<Digest>) {
+export function manifestReader(read: (hash: Digest) => Promise<Buffer | undefined>): ManifestFiles {
   const known = new Map<Digest, Promise<Digest[] | undefined>>();
-  const read = async (hash: Digest, where: string): Promise<Digest[] | undefined> => {
-    if (!present.has(hash)) return undefined;
+  const files = async (hash: Digest, where: string): Promise<Digest[] | undefined> => {
     try {
-      return decodeManifest(await ctx.cache.readVerified(hash), hash).entries.map((e) => e.hash);
+      const bytes = await read(hash);
+      return bytes && decodeManifest(bytes, hash).entries.map((e) => e.hash);
     } catch (err) {
       if (!isCairnError(err)) throw err;
       if (err.code === 'NOT_FOUND') return undefined;
@@ -143,21 +176,18 @@ function manifestReader(ctx: DataContext, present: ReadonlySet<Digest>) {
       });
     }
   };
-  return (pointer: Pointer, where: string): Promise<Digest[] | undefined> => {
+  return (pointer, where) => {
     if (pointer.type !== 'directory') return Promise.resolve([]);
     const seen = known.get(pointer.hash);
     if (seen) return seen;
-    const files = read(pointer.hash, where);
-    known.set(pointer.hash, files);
-    return files;
+    const found = files(pointer.hash, where);
+    known.set(pointer.hash, found);
+    return found;
   };
 }
 
 /** Every object a run-cache entry restores from; undefined when it cannot be read or listed. */
-async function entryObjects(
-  record: RunCacheRecord,
-  files: (pointer: Pointer, where: string) => Promise<Digest[] | undefined>,
-): Promise<Digest[] | undefined> {
+async function entryObjects(record: RunCacheRecord, files: ManifestFiles): Promise<Digest[] | undefined> {
   if (!record.outputs) return undefined;
   const out: Digest[] = [];
   for (const pointer of record.outputs) {

@@ -11,7 +11,7 @@ import { type CairnConfig, WORKSPACE_DIR } from '../kernel/config.ts';
 import { errors } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
 import { cachedOutputs, LOCK_FILE, parseLockFile, readLockFile } from '../pipeline/lock/lock-file.ts';
-import { LocalRunCache } from '../pipeline/run/run-cache.ts';
+import { LocalRunCache, RemoteRunCache } from '../pipeline/run/run-cache.ts';
 import type { MetadataStore, Migration } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
@@ -66,6 +66,7 @@ export async function openWorkspace(
     pipelineOutputs: memoise(async () => cachedOutputs(await readLockFile(root))),
     lockedOutputs: { file: LOCK_FILE, parse: (text) => cachedOutputs(parseLockFile(text)) },
     runCache: new LocalRunCache(cache.root),
+    remoteRunCache: (store) => new RemoteRunCache(store),
     openRemote: (name) => openNamedRemote(config, name),
     log: options.log,
   };

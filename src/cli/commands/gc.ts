@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import type { GcReport } from '../../data/gc.ts';
+import type { GcOptions, GcReport } from '../../data/gc.ts';
 import { CairnError, errors } from '../../kernel/errors.ts';
 import { formatBytes, plural } from '../format.ts';
 import type { CliSession } from '../session.ts';
 
 interface GcOpts {
+  remote?: string | true;
   dryRun?: boolean;
   force?: boolean;
   allCommits?: boolean;
@@ -17,7 +18,13 @@ interface GcOpts {
 export function registerGc(program: Command, session: () => CliSession): void {
   program
     .command('gc')
-    .description('remove cache objects that no pointer references (asks first; -f for scripts)')
+    .description(
+      'remove cache objects (or, with --remote, remote objects) that nothing references (asks first; -f for scripts)',
+    )
+    .option(
+      '-r, --remote [name]',
+      'collect on this remote (default: the default remote) instead of the local cache',
+    )
     .option('-n, --dry-run', 'only report what would be removed')
     .option('-f, --force', 'remove without asking for confirmation')
     .option(
@@ -36,13 +43,15 @@ export function registerGc(program: Command, session: () => CliSession): void {
       const maxAge = opts.runCacheMaxAge === undefined ? undefined : parseAge(opts.runCacheMaxAge);
       await s.lock('cairn gc', opts.wait);
       const ws = await s.workspace();
-      const { planGarbage, removeGarbage } = await import('../../data/gc.ts');
-      const plan = await planGarbage(ws.data, {
+      const options = {
         dryRun: opts.dryRun ?? false,
         allCommits: opts.allCommits ?? false,
         ...(maxAge !== undefined ? { runCacheMaxAgeMs: maxAge } : {}),
         pruneRunCache: opts.pruneRunCache ?? false,
-      });
+      };
+      if (opts.remote !== undefined) return remoteGc(s, opts, options);
+      const { planGarbage, removeGarbage } = await import('../../data/gc.ts');
+      const plan = await planGarbage(ws.data, options);
       let report = plan.report;
       const warnings = gcWarnings(report, opts.pruneRunCache ?? false);
       if (!report.dryRun && (plan.objects.length > 0 || plan.runCacheEntries.length > 0)) {
@@ -59,6 +68,36 @@ export function registerGc(program: Command, session: () => CliSession): void {
     });
 }
 
+/** `cairn gc --remote`: the same decisions and questions, on a remote. */
+async function remoteGc(s: CliSession, opts: GcOpts, options: GcOptions): Promise<void> {
+  const ws = await s.workspace();
+  const remote = await ws.data.openRemote(opts.remote === true ? undefined : opts.remote);
+  try {
+    const { planRemoteGarbage, removeRemoteGarbage } = await import('../../data/remote-gc.ts');
+    const plan = await planRemoteGarbage(ws.data, remote, options);
+    let report = plan.report;
+    const warnings = gcWarnings(report, opts.pruneRunCache ?? false, `remote "${remote.name}"`);
+    if (!report.dryRun && (plan.objects.length > 0 || plan.runCacheEntries.length > 0)) {
+      for (const w of warnings.splice(0)) s.warn(w);
+      await confirmRemoval(
+        s,
+        opts.force ?? false,
+        'cairn gc',
+        `${removal(report)} from remote "${remote.name}"`,
+      );
+      report = await removeRemoteGarbage(ws.data, remote, plan);
+    }
+    if (opts.json) s.json(report);
+    else
+      s.out(
+        `${report.dryRun ? 'would remove' : 'removed'} ${removal(report)} from remote "${remote.name}"; kept ${plural(report.kept, 'object')}`,
+      );
+    for (const w of warnings) s.warn(w);
+  } finally {
+    await remote.store.close?.();
+  }
+}
+
 /** "3 objects (1.2 MiB) and 1 run-cache entry". */
 function removal(report: Pick<GcReport, 'removed' | 'removedBytes' | 'runCache'>): string {
   const entries = report.runCache.removed
@@ -67,13 +106,13 @@ function removal(report: Pick<GcReport, 'removed' | 'removedBytes' | 'runCache'>
   return `${plural(report.removed, 'object')} (${formatBytes(report.removedBytes)})${entries}`;
 }
 
-function gcWarnings(report: GcReport, pruning: boolean): string[] {
+function gcWarnings(report: GcReport, pruning: boolean, store = 'this cache'): string[] {
   const out = report.unresolved.map(
     (u) => `${u}: its manifest is not in the cache, so the files it lists were not looked at`,
   );
   if (report.runCache.incomplete > 0 && !pruning)
     out.push(
-      `${plural(report.runCache.incomplete, 'run-cache entry names', 'run-cache entries name')} objects this cache lacks (they restore only from a remote that has them); --prune-run-cache removes them`,
+      `${plural(report.runCache.incomplete, 'run-cache entry names', 'run-cache entries name')} objects ${store} lacks${store === 'this cache' ? ' (they restore only from a remote that has them)' : ''}; --prune-run-cache removes them`,
     );
   return out;
 }
