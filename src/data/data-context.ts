@@ -29,6 +29,8 @@ export interface DataContext {
   profiles: ProfileStore;
   /** Profile CSV / Parquet files when they are added. */
   profileOnAdd: boolean;
+  /** DuckDB's memory limit for a profile and where it spills: what bounds profiling's memory. */
+  profileLimits?: { memoryLimitMiB: number; tempDirectory: string };
   linkModes: readonly LinkMode[];
   jobs: number;
   defaultRemote?: string;

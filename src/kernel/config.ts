@@ -44,10 +44,15 @@ export interface CairnConfig {
     fsync: boolean;
     /** Profile CSV / Parquet files with DuckDB when they are added. */
     profile: boolean;
+    /** DuckDB's memory limit (MiB) while profiling; above it, DuckDB spills to `.cairn/tmp/`. */
+    profile_memory_mib: number;
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
 }
+
+/** DuckDB's memory limit while profiling, unless `cache.profile_memory_mib` says otherwise. */
+export const DEFAULT_PROFILE_MEMORY_MIB = 256;
 
 export const CONFIG_FILE = 'config.yaml';
 export const LOCAL_CONFIG_FILE = 'config.local.yaml';
@@ -57,7 +62,13 @@ type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level';
 const SECTIONS: Record<string, Record<string, Kind>> = {
   core: { remote: 'string', jobs: 'number' },
   metadata: { uri: 'string' },
-  cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
+  cache: {
+    dir: 'string',
+    link: 'link-list',
+    fsync: 'boolean',
+    profile: 'boolean',
+    profile_memory_mib: 'number',
+  },
   log: { level: 'log-level' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
@@ -83,6 +94,7 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_LINK: 'cache.link',
   CAIRN_CACHE_FSYNC: 'cache.fsync',
   CAIRN_CACHE_PROFILE: 'cache.profile',
+  CAIRN_CACHE_PROFILE_MEMORY_MIB: 'cache.profile_memory_mib',
   CAIRN_LOG_LEVEL: 'log.level',
   CAIRN_S3_ENDPOINT: 'remotes.*.endpoint',
   CAIRN_S3_REGION: 'remotes.*.region',
@@ -303,6 +315,7 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
       link: (typeof link === 'string' ? link.split(',').map((s) => s.trim()) : link) as LinkMode[],
       fsync: (cache.fsync as boolean | undefined) ?? true,
       profile: (cache.profile as boolean | undefined) ?? true,
+      profile_memory_mib: (cache.profile_memory_mib as number | undefined) ?? DEFAULT_PROFILE_MEMORY_MIB,
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },

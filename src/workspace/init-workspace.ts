@@ -27,6 +27,7 @@ const CONFIG_TEMPLATE = `# Cairn workspace settings (committed to git). Secrets 
 #   link: [reflink, copy]   # how checkout places files: reflink, copy, hardlink, symlink
 #   fsync: true             # make each cache object durable before anything names it
 #   profile: true           # profile CSV / Parquet files with DuckDB on add
+#   profile_memory_mib: 256 # DuckDB's memory limit while profiling (it spills to .cairn/tmp above it)
 # remotes:
 #   origin:
 #     url: s3://bucket/prefix   # or /abs/dir, file:///abs/dir

@@ -60,6 +60,10 @@ export async function openWorkspace(
     hashPool: new HashPool({ cacheRoot: cache.root, fsync: cache.fsync, jobs }),
     profiles: new ProfileStore(metadata),
     profileOnAdd: config.cache.profile,
+    profileLimits: {
+      memoryLimitMiB: config.cache.profile_memory_mib,
+      tempDirectory: join(root, WORKSPACE_DIR, 'tmp'),
+    },
     linkModes: config.cache.link,
     jobs,
     ...(config.core.remote !== undefined ? { defaultRemote: config.core.remote } : {}),
