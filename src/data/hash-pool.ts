@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
@@ -8,7 +9,7 @@ import {
   type HashTask,
   hashFileSync,
   newHashContext,
-  syncObjectDirs,
+  publishStaged,
 } from './hash-file.ts';
 
 export interface HashPoolOptions {
@@ -46,12 +47,15 @@ export class HashPool {
     onDone?: (files: number, bytes: number) => void,
   ): Promise<HashResult[]> {
     const results = await this.#hash(tasks, onDone);
-    // Objects the workers stored are durable, names included, before any caller can name them.
-    if (this.#options.fsync)
-      await syncObjectDirs(
-        this.#options.cacheRoot,
-        results.flatMap((r) => (r?.ok && r.stored ? [r.hash] : [])),
-      );
+    // With fsync the workers only stage what they store: it is made durable and named here, in
+    // one batch, before any caller can name it (one file-system sync instead of one per object).
+    const staged = results.flatMap((r) => (r?.ok && r.staged ? [{ digest: r.hash, temp: r.staged }] : []));
+    try {
+      await publishStaged(this.#options.cacheRoot, staged);
+    } catch (err) {
+      for (const { temp } of staged) rmSync(temp, { force: true });
+      throw err;
+    }
     return results;
   }
 
@@ -61,7 +65,7 @@ export class HashPool {
   ): Promise<HashResult[]> {
     const totalBytes = tasks.reduce((n, t) => n + t.size, 0);
     if (tasks.length <= INLINE_MAX_FILES && totalBytes <= INLINE_MAX_BYTES) {
-      this.#inline ??= newHashContext(this.#options.cacheRoot, this.#options.fsync);
+      this.#inline ??= newHashContext(this.#options.cacheRoot, this.#options.fsync, this.#options.fsync);
       const ctx = this.#inline;
       return tasks.map((t) => {
         const r = hashFileSync(t, ctx);

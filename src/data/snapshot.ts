@@ -68,7 +68,8 @@ export async function snapshotPaths(
         mode: manifestMode(h.file.mode),
       })),
     });
-    if (inline && storeBytes(inline, manifest.digest, manifest.bytes)) manifests.push(manifest.digest);
+    if (inline && storeBytes(inline, manifest.digest, manifest.bytes) !== false)
+      manifests.push(manifest.digest);
     return {
       path: rel,
       pointer: { type: 'directory', hash: manifest.digest, size: manifest.size, files: hs.length },

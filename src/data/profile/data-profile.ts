@@ -148,7 +148,9 @@ export async function profileTable(
   // DuckDB spills large aggregates to disk; left to itself it would write `.tmp/` into the working
   // directory (often the user's repository). Everything it writes goes here, removed at the end.
   const scratch = join(options.tempDirectory ?? tmpdir(), `cairn-duckdb-${process.pid}-${randomUUID()}`);
-  const onDisk = format !== 'parquet' && size > CSV_IN_MEMORY_MAX_BYTES;
+  // Compressed CSV counts as eight times its size, about what gzip saves on text.
+  const inflated = path.toLowerCase().endsWith('.gz') ? size * 8 : size;
+  const onDisk = format !== 'parquet' && inflated > CSV_IN_MEMORY_MAX_BYTES;
   try {
     await mkdir(scratch, { recursive: true });
     const instance = await DuckDBInstance.create(onDisk ? join(scratch, 'profile.duckdb') : ':memory:', {
