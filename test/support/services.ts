@@ -84,3 +84,10 @@ export function adultDataGate(): ServiceGate {
   }
   return { value: undefined, skip: line };
 }
+
+export const temporalGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_TEMPORAL_ADDRESS',
+    'Temporal executor tests',
+    'host:port of a Temporal dev server, e.g. 127.0.0.1:17233; scripts/services/temporal.sh starts one',
+  );
