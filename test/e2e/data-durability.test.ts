@@ -143,7 +143,7 @@ function parseTrace(text: string): TraceEvent[] {
     const [, tid, rest] = m as unknown as [string, string, string];
     let call = rest;
     if (rest.endsWith('<unfinished ...>')) {
-      pending.set(tid, rest.slice(0, -'<unfinished ...>'.length));
+      pending.set(tid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
       continue;
     }
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
