@@ -9,6 +9,8 @@
  *  2. 10,000 small files (1–4 KiB) in one directory: `cairn add`, `dvc add`;
  *  3. status with nothing changed on those files: `cairn status`, `dvc status`;
  *  4. push the small files to a local remote, then pull them into a fresh clone.
+ * Cairn's adds are also measured with `cache.fsync: false`, to show what durability costs (the
+ * default fsyncs every object and its directory; DVC 3.67 does not fsync its cache at all).
  *
  * Settings (env): BENCH_BIG_MIB (1024), BENCH_FILES (10000), BENCH_REPEAT (3),
  * BENCH_DVC (path to dvc; default: the project's .venv or next to $CAIRN_TEST_PYTHON),
@@ -46,6 +48,11 @@ const settle = () => run('sync', [], root);
 const run = (cmd: string, args: string[], cwd: string) =>
   timed(cmd, args, { cwd, env: { ...gitEnv, DVC_NO_ANALYTICS: '1' } });
 const cairn = (args: string[], cwd: string) => run(process.execPath, [CAIRN_BIN, ...args], cwd);
+const cairnNoFsync = (args: string[], cwd: string) =>
+  timed(process.execPath, [CAIRN_BIN, ...args], {
+    cwd,
+    env: { ...gitEnv, CAIRN_CACHE_FSYNC: 'false' },
+  });
 const dvc = (args: string[], cwd: string) => run(dvcBin as string, args, cwd);
 
 function makeData(): void {
@@ -84,6 +91,9 @@ function giveDataBack(dir: string): void {
 interface Sample {
   addBig: number;
   addSmall: number;
+  /** The same adds with `cache.fsync: false` (Cairn only). */
+  addBigNoFsync: number;
+  addSmallNoFsync: number;
   /** `cp -r` of the small files just before adding them: the file system's own cost right then. */
   cpSmall: number;
   status: number;
@@ -102,16 +112,25 @@ function statusTime(cmd: () => unknown): number {
   return median(times);
 }
 
-function cairnRound(): Sample {
+function cairnRound(round: number): Sample {
   const ws = repoWithData('cairn-ws');
   const remote = join(root, 'cairn-remote');
   rmSync(remote, { recursive: true, force: true });
-  cairn(['init'], ws);
-  settle();
-  const addBig = cairn(['add', 'big.bin'], ws).ms;
-  const cpSmall = copyBaseline(ws);
-  settle();
-  const addSmall = cairn(['add', 'small'], ws).ms;
+  /** Both adds into a fresh workspace (empty cache), with or without `cache.fsync`. */
+  const adds = (fsync: boolean) => {
+    rmSync(join(ws, '.cairn'), { recursive: true, force: true });
+    cairn(['init'], ws);
+    settle();
+    const add = fsync ? cairn : cairnNoFsync;
+    const big = add(['add', 'big.bin'], ws).ms;
+    const cp = fsync ? copyBaseline(ws) : 0;
+    settle();
+    return { big, small: add(['add', 'small'], ws).ms, cp };
+  };
+  // The adds without fsync go first in every other round: neither kind always meets the disk in
+  // the state the other left it in.
+  const early = round % 2 === 0 ? adds(false) : undefined;
+  const { big: addBig, small: addSmall, cp: cpSmall } = adds(true);
   const status = statusTime(() => cairn(['status', '--no-remote', 'small'], ws));
   cairn(['remote', 'add', 'origin', remote, '--default'], ws);
   settle();
@@ -125,8 +144,18 @@ function cairnRound(): Sample {
   const pull = cairn(['pull', 'small'], clone).ms;
   rmSync(clone, { recursive: true, force: true });
   rmSync(remote, { recursive: true, force: true });
+  const noFsync = early ?? adds(false);
   giveDataBack(ws);
-  return { addBig, addSmall, cpSmall, status, push, pull };
+  return {
+    addBig,
+    addSmall,
+    addBigNoFsync: noFsync.big,
+    addSmallNoFsync: noFsync.small,
+    cpSmall,
+    status,
+    push,
+    pull,
+  };
 }
 
 function dvcRound(): Sample {
@@ -153,7 +182,16 @@ function dvcRound(): Sample {
   rmSync(clone, { recursive: true, force: true });
   rmSync(remote, { recursive: true, force: true });
   giveDataBack(ws);
-  return { addBig, addSmall, cpSmall, status, push, pull };
+  return {
+    addBig,
+    addSmall,
+    addBigNoFsync: Number.NaN,
+    addSmallNoFsync: Number.NaN,
+    cpSmall,
+    status,
+    push,
+    pull,
+  };
 }
 
 /**
@@ -182,7 +220,7 @@ try {
   const dvcSamples: Sample[] = [];
   for (let r = 0; r < REPEAT; r++) {
     process.stderr.write(`round ${r + 1}/${REPEAT}: cairn\n`);
-    cairnSamples.push(cairnRound());
+    cairnSamples.push(cairnRound(r));
     if (dvcBin) {
       process.stderr.write(`round ${r + 1}/${REPEAT}: dvc\n`);
       dvcSamples.push(dvcRound());
@@ -200,6 +238,8 @@ try {
   const rows = [
     `| add one ${BIG_MIB} MiB file | ${fmtMs(c('addBig'))} (${rate(c('addBig'))}) | ${dvcCell('addBig', dvcSamples.length ? ` (${rate(d('addBig'))})` : '')} | ${vs('addBig')} | OpenSSL: ${fmtMs(openssl)} (${rate(openssl)}); Cairn reaches ${Math.round((openssl / c('addBig')) * 100)}% of it |`,
     `| add ${FILES.toLocaleString('en-US')} small files | ${fmtMs(c('addSmall'))} (${filesPerSec(c('addSmall'))}) | ${dvcCell('addSmall', dvcSamples.length ? ` (${filesPerSec(d('addSmall'))})` : '')} | ${vs('addSmall')} | \`cp -r\` of the same files just before: ${fmtMs(c('cpSmall'))} before Cairn's add, ${dvcSamples.length ? fmtMs(d('cpSmall')) : 'n/a'} before DVC's |`,
+    `| add one ${BIG_MIB} MiB file, \`cache.fsync: false\` | ${fmtMs(c('addBigNoFsync'))} (${rate(c('addBigNoFsync'))}) | n/a | | durability costs ${fmtMs(c('addBig') - c('addBigNoFsync'))} (${Math.round((c('addBig') / c('addBigNoFsync') - 1) * 100)}%); DVC does not fsync its cache |`,
+    `| add ${FILES.toLocaleString('en-US')} small files, \`cache.fsync: false\` | ${fmtMs(c('addSmallNoFsync'))} (${filesPerSec(c('addSmallNoFsync'))}) | n/a | | durability costs ${fmtMs(c('addSmall') - c('addSmallNoFsync'))} (${Math.round((c('addSmall') / c('addSmallNoFsync') - 1) * 100)}%) |`,
     `| status, nothing changed (${FILES.toLocaleString('en-US')} files) | ${fmtMs(c('status'))} | ${dvcCell('status')} | ${vs('status')} | median of ${STATUS_RUNS} runs |`,
     `| push ${FILES.toLocaleString('en-US')} files to a local remote | ${fmtMs(c('push'))} | ${dvcCell('push')} | ${vs('push')} | |`,
     `| pull them into a fresh clone | ${fmtMs(c('pull'))} | ${dvcCell('pull')} | ${vs('pull')} | fetch + checkout |`,

@@ -81,6 +81,31 @@ export class CliSession {
     this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /** True when a person at a terminal can be asked a question. */
+  get interactive(): boolean {
+    return this.io.stdin?.isTTY === true;
+  }
+
+  /**
+   * Asks a yes/no question on the terminal (stderr, so --json output stays clean); true only for
+   * an answer starting with "y". Call only when `interactive`.
+   */
+  async confirm(question: string): Promise<boolean> {
+    const stdin = this.io.stdin;
+    if (!stdin) return false;
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: stdin, output: this.io.stderr, terminal: false });
+    try {
+      const answer = await new Promise<string>((resolve) => {
+        rl.once('close', () => resolve(''));
+        void rl.question(`${question} [y/N] `).then(resolve, () => resolve(''));
+      });
+      return /^\s*y/i.test(answer);
+    } finally {
+      rl.close();
+    }
+  }
+
   warn(text: string): void {
     this.io.stderr.write(`warning: ${text}\n`);
   }

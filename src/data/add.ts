@@ -140,7 +140,8 @@ async function profileIfTable(
   const format = profileFormatOf(wp.rel);
   if (!format || !ctx.profileOnAdd) return;
   try {
-    if (!(await ctx.profiles.get(hash))) await ctx.profiles.put(hash, await profileTable(wp.abs, format));
+    if (!(await ctx.profiles.get(hash)))
+      await ctx.profiles.put(hash, await profileTable(wp.abs, format, ctx.profileLimits));
     result.profiled = true;
   } catch (err) {
     result.profileError = (err as Error).message;

@@ -10,7 +10,7 @@ import { decodeManifest, type ManifestEntry } from './manifest.ts';
 import { readTrackedPointer, selectTracked } from './select-tracked.ts';
 import { type FileSignature, signatureOf } from './stat-cache.ts';
 import { matchesPointer, readWorkspaceState } from './tracked-state.ts';
-import { verifyCacheObjects } from './verify-object.ts';
+import { intactInCache, verifyCacheObjects } from './verify-object.ts';
 
 export const CHECKOUT_OUTCOMES = ['checked-out', 'unchanged', 'modified', 'not-in-cache', 'failed'] as const;
 export type CheckoutOutcome = (typeof CHECKOUT_OUTCOMES)[number];
@@ -75,7 +75,10 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
     if (!existsSync(ctx.cache.pathOf(pointer.hash))) throw notInCache(`object ${pointer.hash}`);
     if (state.kind === 'directory' && !options.force)
       return modified(rel, 'a directory where a file is tracked');
-    if (state.kind === 'file' && !options.force && !saved(ctx, state.hash)) return modified(rel, 'modified');
+    if (state.kind === 'file' && !options.force) {
+      const check = await intactInCache(ctx, [state.hash]);
+      if (!check.intact.has(state.hash)) return modified(rel, unsaved(1, 0, check.corrupt.length));
+    }
     await verifyCacheObjects(ctx, [pointer.hash]);
     if (state.kind === 'directory') rmSync(abs, { recursive: true, force: true });
     linkFromCache(ctx.cache.pathOf(pointer.hash), abs, modes, 0o644);
@@ -91,14 +94,21 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   const current = new Map<string, Digest>();
   if (state.kind === 'directory') for (const f of state.files ?? []) current.set(f.file.rel, f.hash);
   const listed = new Set(manifest.entries.map((e) => e.path));
-  // Content that is in the cache can always be restored, so replacing it loses nothing.
+  // Content the cache holds intact (hashed again now, not trusted on existence) can always be
+  // restored, so replacing it loses nothing.
   const extra = [...current.keys()].filter((p) => !listed.has(p));
   const changed = manifest.entries.filter((e) => current.has(e.path) && current.get(e.path) !== e.hash);
-  const unsavedExtra = extra.filter((p) => !saved(ctx, current.get(p) as Digest));
-  const unsavedChanged = changed.filter((e) => !saved(ctx, current.get(e.path) as Digest));
   if (state.kind === 'file' && !options.force) return modified(rel, 'a file where a directory is tracked');
-  if ((unsavedExtra.length > 0 || unsavedChanged.length > 0) && !options.force)
-    return modified(rel, `${unsavedChanged.length} modified and ${unsavedExtra.length} untracked file(s)`);
+  if (!options.force && (extra.length > 0 || changed.length > 0)) {
+    const check = await intactInCache(ctx, [
+      ...extra.map((p) => current.get(p) as Digest),
+      ...changed.map((e) => current.get(e.path) as Digest),
+    ]);
+    const unsavedExtra = extra.filter((p) => !check.intact.has(current.get(p) as Digest));
+    const unsavedChanged = changed.filter((e) => !check.intact.has(current.get(e.path) as Digest));
+    if (unsavedExtra.length > 0 || unsavedChanged.length > 0)
+      return modified(rel, unsaved(unsavedChanged.length, unsavedExtra.length, check.corrupt.length));
+  }
 
   const todo: ManifestEntry[] = manifest.entries.filter((e) => current.get(e.path) !== e.hash);
   await verifyCacheObjects(
@@ -126,8 +136,13 @@ async function checkoutOne(ctx: DataContext, rel: string, options: CheckoutOptio
   return { path: rel, outcome: 'checked-out', written: todo.length, removed: extra.length };
 }
 
-function saved(ctx: DataContext, digest: Digest): boolean {
-  return existsSync(ctx.cache.pathOf(digest));
+/** What is unsaved, for the message: counts, and how many cache copies turned out corrupt. */
+function unsaved(changed: number, extra: number, corrupt: number): string {
+  const what =
+    extra === 0 && changed === 1 ? 'modified' : `${changed} modified and ${extra} untracked file(s)`;
+  return corrupt === 0
+    ? what
+    : `${what}; the cache's copy of ${corrupt === 1 ? 'that content is' : `${corrupt} of them is`} corrupt and was moved aside`;
 }
 
 function modified(rel: string, what: string): CheckoutResult {

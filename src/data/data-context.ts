@@ -29,6 +29,8 @@ export interface DataContext {
   profiles: ProfileStore;
   /** Profile CSV / Parquet files when they are added. */
   profileOnAdd: boolean;
+  /** DuckDB's memory limit for a profile and where it spills: what bounds profiling's memory. */
+  profileLimits?: { memoryLimitMiB: number; tempDirectory: string };
   linkModes: readonly LinkMode[];
   jobs: number;
   defaultRemote?: string;
@@ -44,6 +46,8 @@ export interface DataContext {
   lockedOutputs?: { file: string; parse(text: string): ReadonlyMap<string, Pointer> };
   /** The pipeline's run cache in the local cache directory: gc keeps what its entries restore. */
   runCache?: RunCacheIndex;
+  /** The same run cache on a remote (its `runs/` entries), for `gc --remote`. */
+  remoteRunCache?(store: BlobStore): RunCacheIndex;
   /** Opens the named remote, or the default one when no name is given. */
   openRemote(name?: string): Promise<OpenedRemote>;
   log: Logger;

@@ -1,12 +1,10 @@
-import { basename } from 'node:path';
-import { isCairnError } from '../kernel/errors.ts';
-import { gitReadBlobs, gitSync } from '../kernel/git.ts';
+import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
-import type { DataContext, RunCacheRecord } from './data-context.ts';
+import type { DataContext, RunCacheIndex, RunCacheRecord } from './data-context.ts';
+import { gcReferences, type Reference } from './gc-references.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
-import { POINTER_SUFFIX, type Pointer, parsePointer } from './pointer.ts';
-import { readTrackedPointer, selectTracked } from './select-tracked.ts';
+import type { Pointer } from './pointer.ts';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -14,7 +12,7 @@ export interface GcOptions {
   allCommits?: boolean;
   /** Remove run-cache entries made longer ago than this (ms), and the objects only they need. */
   runCacheMaxAgeMs?: number;
-  /** Remove run-cache entries that cannot restore from this cache: an object they name is gone. */
+  /** Remove run-cache entries that cannot restore from this store: an object they name is gone. */
   pruneRunCache?: boolean;
   /** The time ages are measured from (default: now). */
   now?: number;
@@ -26,69 +24,114 @@ export interface GcReport {
   removedBytes: number;
   /** Pointers whose content is not in the cache (their objects could not be enumerated). */
   unresolved: string[];
-  /** Local run-cache entries: all of them, those removed, and why. */
+  /** Run-cache entries: all of them, those removed, and why. */
   runCache: {
     entries: number;
     removed: number;
     /** Older than the maximum age (all removed). */
     expired: number;
-    /** Naming objects this cache lacks (removed only with `pruneRunCache`). */
+    /** Naming objects the store lacks (removed only with `pruneRunCache`). */
     incomplete: number;
   };
   dryRun: boolean;
 }
 
+/** What a gc will remove, decided before anything is removed (so it can be confirmed first). */
+export interface GcPlan {
+  /** The report as it will be once the plan is carried out (`dryRun` as asked). */
+  report: GcReport;
+  objects: Digest[];
+  runCacheEntries: Digest[];
+}
+
+/** The files a directory pointer's manifest lists ([] for a file); undefined when it is nowhere. */
+export type ManifestFiles = (pointer: Pointer, where: string) => Promise<Digest[] | undefined>;
+
+/** What one store holds, as gc sees it. */
+export interface GcInventory {
+  objects: readonly { digest: Digest; size: number }[];
+  manifests: ManifestFiles;
+  runCache?: RunCacheIndex;
+}
+
 /** Temp files younger than this may belong to a command still running. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-
-interface Reference {
-  where: string;
-  pointer: Pointer;
-}
 
 /**
  * `cairn gc`: removes cache objects that nothing references. References are the workspace's
  * pointers and pipeline outputs (with `allCommits`, those of every git commit too) and the local
  * run-cache entries, minus the entries this call prunes. A directory keeps its files through its
  * manifest. Pruned entries go before their objects, so a crash never leaves an entry whose objects
- * this gc removed.
+ * this gc removed. Any reference that cannot be read stops gc before it removes anything.
  */
 export async function collectGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcReport> {
-  const refs: Reference[] = [];
-  for (const rel of await selectTracked(ctx, ctx.root, []))
-    refs.push({ where: rel, pointer: await readTrackedPointer(ctx, rel) });
-  if (options.allCommits) refs.push(...(await referencesInGitHistory(ctx)));
+  const plan = await planGarbage(ctx, options);
+  return plan.report.dryRun ? plan.report : removeGarbage(ctx, plan);
+}
 
+/** Decides what gc removes from the local cache, removing nothing. */
+export async function planGarbage(ctx: DataContext, options: GcOptions = {}): Promise<GcPlan> {
+  const refs = await gcReferences(ctx, { allCommits: options.allCommits ?? false });
   const objects = await ctx.cache.list();
   const present = new Set(objects.map((o) => o.digest));
-  const files = manifestReader(ctx, present);
+  return planFrom(
+    refs,
+    {
+      objects,
+      manifests: manifestReader(async (hash) =>
+        present.has(hash) ? await ctx.cache.readVerified(hash) : undefined,
+      ),
+      ...(ctx.runCache ? { runCache: ctx.runCache } : {}),
+    },
+    options,
+  );
+}
+
+/** Carries out a plan: run-cache entries first, then objects, then stale temp files. */
+export async function removeGarbage(ctx: DataContext, plan: GcPlan): Promise<GcReport> {
+  for (const key of plan.runCacheEntries) await ctx.runCache?.remove(key);
+  for (const digest of plan.objects) await ctx.cache.delete(digest);
+  await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
+  await ctx.cacheStats.forget(plan.objects.map(objectKey));
+  return { ...plan.report, dryRun: false };
+}
+
+/**
+ * The decision, for any store: keep what `refs` name (a directory's files through its manifest)
+ * and what the run-cache entries that stay restore; everything else in `inventory` goes.
+ */
+export async function planFrom(
+  refs: readonly Reference[],
+  inventory: GcInventory,
+  options: GcOptions,
+): Promise<GcPlan> {
+  const present = new Set(inventory.objects.map((o) => o.digest));
   const keep = new Set<Digest>();
   const unresolved: string[] = [];
   for (const { where, pointer } of refs) {
     keep.add(pointer.hash);
-    const inside = await files(pointer);
+    const inside = await inventory.manifests(pointer, where);
     if (inside) for (const d of inside) keep.add(d);
     else unresolved.push(where);
   }
 
-  const records = (await ctx.runCache?.list()) ?? [];
+  const records = (await inventory.runCache?.list()) ?? [];
   const runCache = { entries: records.length, removed: 0, expired: 0, incomplete: 0 };
-  const prune: RunCacheRecord[] = [];
+  const prune: Digest[] = [];
   const now = options.now ?? Date.now();
   for (const record of records) {
     const expired =
       options.runCacheMaxAgeMs !== undefined &&
       record.created !== undefined &&
       now - record.created > options.runCacheMaxAgeMs;
-    const needed = await entryObjects(record, files);
+    const needed = await entryObjects(record, inventory.manifests);
     const incomplete = needed === undefined || needed.some((d) => !present.has(d));
     if (expired) runCache.expired++;
     if (incomplete) runCache.incomplete++;
-    if (expired || (incomplete && options.pruneRunCache)) prune.push(record);
+    if (expired || (incomplete && options.pruneRunCache)) prune.push(record.key);
     else for (const d of needed ?? record.outputs?.map((o) => o.hash) ?? []) keep.add(d);
   }
   runCache.removed = prune.length;
-  if (!options.dryRun) for (const record of prune) await ctx.runCache?.remove(record.key);
 
   const report: GcReport = {
     kept: 0,
@@ -99,7 +142,7 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
     dryRun: options.dryRun ?? false,
   };
   const unused: Digest[] = [];
-  for (const { digest, size } of objects) {
+  for (const { digest, size } of inventory.objects) {
     if (keep.has(digest)) {
       report.kept++;
       continue;
@@ -107,87 +150,50 @@ export async function collectGarbage(ctx: DataContext, options: GcOptions = {}):
     report.removed++;
     report.removedBytes += size;
     unused.push(digest);
-    if (!options.dryRun) await ctx.cache.delete(digest);
   }
-  if (!options.dryRun) {
-    await ctx.cache.removeStaleTemp(STALE_TEMP_MS);
-    await ctx.cacheStats.forget(unused.map(objectKey));
-  }
-  return report;
+  return { report, objects: unused, runCacheEntries: prune };
 }
 
 /**
- * The files a pointer's manifest lists (none for a file), or undefined when the manifest is not
- * in the cache or cannot be read. Each manifest is read once, however many pointers name it.
+ * Lists directory manifests' files, reading each manifest through `read` (its verified bytes, or
+ * undefined when the store does not have it) once, however many pointers name it. A manifest
+ * that is there but corrupt or malformed throws: the files it lists are unknown, and gc must not
+ * guess.
  */
-function manifestReader(ctx: DataContext, present: ReadonlySet<Digest>) {
+export function manifestReader(read: (hash: Digest) => Promise<Buffer | undefined>): ManifestFiles {
   const known = new Map<Digest, Promise<Digest[] | undefined>>();
-  const read = async (hash: Digest): Promise<Digest[] | undefined> => {
-    if (!present.has(hash)) return undefined;
+  const files = async (hash: Digest, where: string): Promise<Digest[] | undefined> => {
     try {
-      return decodeManifest(await ctx.cache.readVerified(hash), hash).entries.map((e) => e.hash);
+      const bytes = await read(hash);
+      return bytes && decodeManifest(bytes, hash).entries.map((e) => e.hash);
     } catch (err) {
       if (!isCairnError(err)) throw err;
-      return undefined;
+      if (err.code === 'NOT_FOUND') return undefined;
+      throw errors.integrity(`the manifest of ${where} cannot be read: ${err.message}`, {
+        cause: err,
+        details: { where, manifest: hash },
+        hint: 'nothing was removed; restore the manifest (delete it and run cairn fetch, or cairn add the directory again), then run gc again',
+      });
     }
   };
-  return (pointer: Pointer): Promise<Digest[] | undefined> => {
+  return (pointer, where) => {
     if (pointer.type !== 'directory') return Promise.resolve([]);
     const seen = known.get(pointer.hash);
     if (seen) return seen;
-    const files = read(pointer.hash);
-    known.set(pointer.hash, files);
-    return files;
+    const found = files(pointer.hash, where);
+    known.set(pointer.hash, found);
+    return found;
   };
 }
 
 /** Every object a run-cache entry restores from; undefined when it cannot be read or listed. */
-async function entryObjects(
-  record: RunCacheRecord,
-  files: (pointer: Pointer) => Promise<Digest[] | undefined>,
-): Promise<Digest[] | undefined> {
+async function entryObjects(record: RunCacheRecord, files: ManifestFiles): Promise<Digest[] | undefined> {
   if (!record.outputs) return undefined;
   const out: Digest[] = [];
   for (const pointer of record.outputs) {
-    const inside = await files(pointer);
+    const inside = await files(pointer, `run-cache entry ${record.key}`);
     if (!inside) return undefined;
     out.push(pointer.hash, ...inside);
-  }
-  return out;
-}
-
-/**
- * Pointer files and lock-file outputs in every commit reachable from any ref, read through one
- * git process (each distinct blob once).
- */
-async function referencesInGitHistory(ctx: DataContext): Promise<Reference[]> {
-  const commits = gitSync(ctx.root, ['rev-list', '--all']);
-  if (commits === undefined) return [];
-  const lockFile = ctx.lockedOutputs?.file;
-  const blobs = new Map<string, { where: string; lock: boolean }>();
-  for (const commit of commits.split('\n').filter(Boolean)) {
-    const tree = gitSync(ctx.root, ['ls-tree', '-r', '-z', commit]) ?? '';
-    for (const line of tree.split('\0')) {
-      const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
-      if (!m) continue;
-      const [, id, path] = m as unknown as [string, string, string];
-      const lock = lockFile !== undefined && basename(path) === lockFile;
-      if (lock || path.endsWith(POINTER_SUFFIX))
-        blobs.set(id, { where: `${commit.slice(0, 8)}:${path}`, lock });
-    }
-  }
-  const texts = await gitReadBlobs(ctx.root, [...blobs.keys()]);
-  const out: Reference[] = [];
-  for (const [id, text] of texts) {
-    const { where, lock } = blobs.get(id) as { where: string; lock: boolean };
-    try {
-      if (!lock) out.push({ where, pointer: parsePointer(text, where) });
-      else
-        for (const [path, pointer] of ctx.lockedOutputs?.parse(text) ?? [])
-          out.push({ where: `${where} (${path})`, pointer });
-    } catch {
-      // A malformed pointer or lock in an old commit references nothing we can keep.
-    }
   }
   return out;
 }

@@ -11,8 +11,9 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { syncDirectory, syncFiles } from '../kernel/atomic-file.ts';
 import { copyToNewFile } from '../kernel/copy-file.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import { objectPath, tempNameIn } from './object-key.ts';
@@ -28,7 +29,17 @@ export interface HashTask {
 }
 
 export type HashResult =
-  | { ok: true; hash: Digest; size: number; mtimeMs: number; ino: number; mode: number; stored: boolean }
+  | {
+      ok: true;
+      hash: Digest;
+      size: number;
+      mtimeMs: number;
+      ino: number;
+      mode: number;
+      stored: boolean;
+      /** With a staging context: the temp file holding the content, not yet named (publishStaged). */
+      staged?: string;
+    }
   | { ok: false; errno: string; message: string };
 
 /** Copy `source` to the new file `dest` (a cache temp file); run beside the hashing. */
@@ -42,6 +53,11 @@ export type CopyResult = { ok: true } | { ok: false; errno: string; message: str
 export interface HashContext {
   cacheRoot: string;
   fsync: boolean;
+  /**
+   * Leave stored content in its temp file for `publishStaged`, which makes a whole batch durable
+   * with one sync and then names it; otherwise each object is fsynced (with `fsync`) and renamed.
+   */
+  staging: boolean;
   buffer: Buffer;
   /** Large files are read through this smaller buffer. */
   streamBuffer: Buffer;
@@ -49,10 +65,11 @@ export interface HashContext {
   madeDirs: Set<string>;
 }
 
-export function newHashContext(cacheRoot: string, fsync: boolean): HashContext {
+export function newHashContext(cacheRoot: string, fsync: boolean, staging = false): HashContext {
   return {
     cacheRoot,
     fsync,
+    staging,
     buffer: Buffer.allocUnsafe(SMALL_FILE_LIMIT),
     streamBuffer: Buffer.allocUnsafe(STREAM_CHUNK),
     madeDirs: new Set(),
@@ -97,16 +114,17 @@ export function hashFileSync(task: HashTask, ctx: HashContext): HashResult {
         message: `${task.path} changed while it was being read; run the command again when it is stable`,
       };
     const digest = `sha256:${hash.digest('hex')}` as Digest;
-    let stored = false;
+    let stored: boolean | string = false;
     if (task.store && small) stored = storeBytes(ctx, digest, ctx.buffer.subarray(0, length));
     return {
+      ...(typeof stored === 'string' ? { staged: stored } : {}),
       ok: true,
       hash: digest,
       size: before.size,
       mtimeMs: before.mtimeMs,
       ino: before.ino,
       mode: before.mode,
-      stored,
+      stored: stored !== false,
     };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -136,8 +154,13 @@ function readFully(fd: number, buffer: Buffer): number {
   }
 }
 
-/** Writes `bytes` as the object `digest` unless it is there already; true when written. */
-export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array): boolean {
+/**
+ * Writes `bytes` as the object `digest` unless it is there already; false when it was there. With
+ * `fsync`, the content is on disk before the rename gives it its name, so an object is never seen
+ * torn; the rename itself is made durable by `syncObjectDirs` before anything names the object.
+ * A staging context stops before the fsync and the rename and returns the temp file's path.
+ */
+export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array): boolean | string {
   const final = objectPath(ctx.cacheRoot, digest);
   if (existsSync(final)) return false;
   const dir = dirname(final);
@@ -152,13 +175,54 @@ export function storeBytes(ctx: HashContext, digest: Digest, bytes: Uint8Array):
   try {
     let off = 0;
     while (off < bytes.length) off += writeSync(out, bytes, off, bytes.length - off);
-    if (ctx.fsync) fsyncSync(out);
+    if (ctx.fsync && !ctx.staging) fsyncSync(out);
   } catch (err) {
     closeSync(out);
     rmSync(tmp, { force: true });
     throw err;
   }
   closeSync(out);
+  if (ctx.staging) return tmp;
   renameSync(tmp, final);
   return true;
+}
+
+/**
+ * Names staged objects durably: their content is put on disk first (one `sync -f` for a batch,
+ * see syncFiles), then each temp file is renamed to its object's name (or dropped when the object
+ * is there already), then the directories the renames happened in are synced. A crash at any
+ * point leaves each object absent or whole, never torn.
+ */
+export async function publishStaged(
+  cacheRoot: string,
+  staged: readonly { digest: Digest; temp: string }[],
+): Promise<void> {
+  if (staged.length === 0) return;
+  syncFiles(
+    cacheRoot,
+    staged.map((s) => s.temp),
+  );
+  for (const { digest, temp } of staged) {
+    const final = objectPath(cacheRoot, digest);
+    if (existsSync(final)) rmSync(temp, { force: true });
+    else renameSync(temp, final);
+  }
+  await syncObjectDirs(
+    cacheRoot,
+    staged.map((s) => s.digest),
+  );
+}
+
+/**
+ * Makes the renames that gave `digests` their names durable: an fsync of each shard directory
+ * they are in, then of `sha256/` and the cache root (which a new shard or a new cache adds to).
+ * One call per batch of stored objects, so many objects cost at most 256 directory syncs.
+ */
+export async function syncObjectDirs(cacheRoot: string, digests: Iterable<Digest>): Promise<void> {
+  const dirs = new Set<string>();
+  for (const d of digests) dirs.add(dirname(objectPath(cacheRoot, d)));
+  if (dirs.size === 0) return;
+  await Promise.all([...dirs].map(syncDirectory));
+  await syncDirectory(join(cacheRoot, 'sha256'));
+  await syncDirectory(cacheRoot);
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
@@ -8,6 +9,7 @@ import {
   type HashTask,
   hashFileSync,
   newHashContext,
+  publishStaged,
 } from './hash-file.ts';
 
 export interface HashPoolOptions {
@@ -44,9 +46,26 @@ export class HashPool {
     tasks: readonly (HashTask & { size: number })[],
     onDone?: (files: number, bytes: number) => void,
   ): Promise<HashResult[]> {
+    const results = await this.#hash(tasks, onDone);
+    // With fsync the workers only stage what they store: it is made durable and named here, in
+    // one batch, before any caller can name it (one file-system sync instead of one per object).
+    const staged = results.flatMap((r) => (r?.ok && r.staged ? [{ digest: r.hash, temp: r.staged }] : []));
+    try {
+      await publishStaged(this.#options.cacheRoot, staged);
+    } catch (err) {
+      for (const { temp } of staged) rmSync(temp, { force: true });
+      throw err;
+    }
+    return results;
+  }
+
+  async #hash(
+    tasks: readonly (HashTask & { size: number })[],
+    onDone?: (files: number, bytes: number) => void,
+  ): Promise<HashResult[]> {
     const totalBytes = tasks.reduce((n, t) => n + t.size, 0);
     if (tasks.length <= INLINE_MAX_FILES && totalBytes <= INLINE_MAX_BYTES) {
-      this.#inline ??= newHashContext(this.#options.cacheRoot, this.#options.fsync);
+      this.#inline ??= newHashContext(this.#options.cacheRoot, this.#options.fsync, this.#options.fsync);
       const ctx = this.#inline;
       return tasks.map((t) => {
         const r = hashFileSync(t, ctx);

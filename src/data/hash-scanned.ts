@@ -6,6 +6,7 @@ import type { DataContext, OperationOptions } from './data-context.ts';
 import { SMALL_FILE_LIMIT } from './hash-file.ts';
 import type { ScannedFile } from './scan.ts';
 import { trustedHash } from './stat-cache.ts';
+import { recordVerified } from './verify-object.ts';
 import { relPath } from './workspace-paths.ts';
 
 export interface HashedFile {
@@ -80,6 +81,8 @@ export async function hashScanned(
   }
 
   const fresh: { path: string; signature: ScannedFile['signature']; hash: Digest }[] = [];
+  // Written from the very bytes that were hashed: known good, so push and checkout need not hash them again.
+  const stored: Digest[] = [];
   let failure: unknown;
   for (let j = 0; j < misses.length; j++) {
     const i = misses[j] as number;
@@ -96,6 +99,7 @@ export async function hashScanned(
       continue;
     }
     out[i] = { file, hash: r.hash, read: true };
+    if (r.stored) stored.push(r.hash);
     fresh.push({ path: statPath(file), signature: file.signature, hash: r.hash });
   }
   if (failure !== undefined) {
@@ -106,6 +110,7 @@ export async function hashScanned(
   for (const [k, i] of large.entries())
     await ctx.cache.commitTemp(temps[k] as string, (out[i] as HashedFile).hash);
   await ctx.statCache.save(fresh, options.scannedAt);
+  await recordVerified(ctx, stored);
   return out;
 }
 

@@ -3,7 +3,8 @@ import { type CopyTask, copyFileTask, type HashTask, hashFileSync, newHashContex
 
 /** Worker thread entry: hashes (or copies) batches of files sent by HashPool. */
 const { cacheRoot, fsync } = workerData as { cacheRoot: string; fsync: boolean };
-const ctx = newHashContext(cacheRoot, fsync);
+// With fsync, stored content is staged: HashPool makes each batch durable at once, then names it.
+const ctx = newHashContext(cacheRoot, fsync, fsync);
 
 parentPort?.on('message', (message: { id: number; tasks?: HashTask[]; copies?: CopyTask[] }) => {
   const results = message.copies

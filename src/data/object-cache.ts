@@ -3,10 +3,9 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { syncDirectory } from '../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../kernel/errors.ts';
 import { type Digest, digestFromHex, digestHex } from '../kernel/hashing.ts';
-import type { CopyResult, CopyTask } from './hash-file.ts';
+import { type CopyResult, type CopyTask, syncObjectDirs } from './hash-file.ts';
 import { digestOfKey, isTempName, objectPath, tempNameIn } from './object-key.ts';
 
 export interface ObjectCacheConfig {
@@ -123,7 +122,7 @@ export class ObjectCache {
       }
       await mkdir(dirname(final), { recursive: true });
       await rename(tmp, final);
-      if (this.fsync) await syncDirectory(dirname(final));
+      if (this.fsync) await syncObjectDirs(this.root, [digest]);
     } catch (err) {
       await rm(tmp, { force: true });
       throw fromSystemError(err, final);
@@ -157,7 +156,7 @@ export class ObjectCache {
           `object ${digest} from ${source} is corrupt: its content hashes to ${actual}`,
           {
             details: { expected: digest, actual, source },
-            hint: 'the corrupt copy was not stored; repair the remote by pushing from a workspace that has the object',
+            hint: 'the corrupt copy was not stored; repair the remote with `cairn push --verify` from a workspace that has a good copy',
           },
         );
       await this.commitTemp(tmp, digest);
@@ -195,11 +194,35 @@ export class ObjectCache {
     return digestFromHex(hash.digest('hex'));
   }
 
-  corrupt(digest: Digest, actual: Digest): Error {
-    return errors.integrity(`cache object ${digest} is corrupt: its content hashes to ${actual}`, {
-      details: { expected: digest, actual, path: this.pathOf(digest) },
-      hint: 'it was not used; run `cairn pull` to fetch a good copy, or `cairn add` the file again',
+  /**
+   * The error for a corrupt object. With `movedTo` (see `quarantine`) the object is gone from
+   * the cache, so `cairn fetch` or `cairn add` can store a good copy in its place.
+   */
+  corrupt(digest: Digest, actual: Digest, movedTo?: string): Error {
+    const where = movedTo ? `; it was moved to ${movedTo}` : '';
+    return errors.integrity(`cache object ${digest} is corrupt: its content hashes to ${actual}${where}`, {
+      details: { expected: digest, actual, path: movedTo ?? this.pathOf(digest) },
+      hint: movedTo
+        ? 'it was not used; run `cairn pull` to fetch a good copy, or `cairn add` the file again'
+        : 'it was not used; delete it, then run `cairn pull` to fetch a good copy or `cairn add` the file again',
     });
+  }
+
+  /**
+   * Moves a corrupt object out of the cache, to `quarantine/<hex>` beside the objects, so that it
+   * no longer counts as present (fetch and add then store a good copy) but stays for inspection.
+   * Returns where it went.
+   */
+  async quarantine(digest: Digest): Promise<string> {
+    const dir = join(this.root, 'quarantine');
+    const to = join(dir, digestHex(digest));
+    try {
+      await mkdir(dir, { recursive: true });
+      await rename(this.pathOf(digest), to);
+    } catch (err) {
+      throw fromSystemError(err, this.pathOf(digest));
+    }
+    return to;
   }
 
   /** Every object in the cache. */

@@ -35,7 +35,7 @@ export async function showDataProfile(ctx: DataContext, cwd: string, input: stri
   const source = existsSync(ctx.cache.pathOf(hash)) ? ctx.cache.pathOf(hash) : undefined;
   if (!source)
     throw errors.notFound(`${wp.rel} (${hash}) is not in the cache`, { hint: `run: cairn pull ${wp.rel}` });
-  const profile = await profileTable(source, format);
+  const profile = await profileTable(source, format, ctx.profileLimits);
   await profiles.put(hash, profile);
   return { path: wp.rel, hash, profile, computed: true };
 }

@@ -1,5 +1,5 @@
 import type { DataContext, OperationOptions } from './data-context.ts';
-import { newHashContext, storeBytes } from './hash-file.ts';
+import { newHashContext, storeBytes, syncObjectDirs } from './hash-file.ts';
 import { type HashedFile, hashScanned } from './hash-scanned.ts';
 import { encodeManifest, manifestMode } from './manifest.ts';
 import type { Pointer } from './pointer.ts';
@@ -48,7 +48,8 @@ export async function snapshotPaths(
   });
   const byFile = new Map<ScannedFile, HashedFile>(hashed.map((h) => [h.file, h]));
   const inline = options.store ? newHashContext(ctx.cache.root, ctx.cache.fsync) : undefined;
-  return scans.map(({ rel, scan }): Snapshot => {
+  const manifests: Pointer['hash'][] = [];
+  const snapshots = scans.map(({ rel, scan }): Snapshot => {
     if (scan.kind === 'missing') return { path: rel, pointer: undefined, hashed: 0 };
     if (scan.kind === 'file') {
       const h = byFile.get(scan.file) as HashedFile;
@@ -67,11 +68,14 @@ export async function snapshotPaths(
         mode: manifestMode(h.file.mode),
       })),
     });
-    if (inline) storeBytes(inline, manifest.digest, manifest.bytes);
+    if (inline && storeBytes(inline, manifest.digest, manifest.bytes) !== false)
+      manifests.push(manifest.digest);
     return {
       path: rel,
       pointer: { type: 'directory', hash: manifest.digest, size: manifest.size, files: hs.length },
       hashed: hs.filter((h) => h.read).length,
     };
   });
+  if (ctx.cache.fsync) await syncObjectDirs(ctx.cache.root, manifests);
+  return snapshots;
 }

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { chunk, mapConcurrent } from '../kernel/concurrency.ts';
+import { mapConcurrent } from '../kernel/concurrency.ts';
 import { errors, isCairnError } from '../kernel/errors.ts';
 import type { Digest } from '../kernel/hashing.ts';
 import { type CheckoutOptions, type CheckoutResult, checkoutPaths } from './checkout.ts';
@@ -8,121 +8,13 @@ import { SMALL_FILE_LIMIT } from './hash-file.ts';
 import { decodeManifest } from './manifest.ts';
 import { objectKey } from './object-key.ts';
 import { readTrackedPointer, selectTracked } from './select-tracked.ts';
+import { fatalTransferError, type TransferOptions, type TransferReport } from './transfer-report.ts';
 import { recordVerified } from './verify-object.ts';
 
-export interface TransferOptions extends OperationOptions {
-  /** Remote name; the default remote when omitted. */
-  remote?: string;
-}
+export type { TransferFailure, TransferOptions, TransferReport } from './transfer-report.ts';
 
-export interface TransferFailure {
-  path: string;
-  digest?: Digest;
-  code: string;
-  message: string;
-}
-
-export interface TransferReport {
-  remote: string;
-  /** Objects the paths need in all. */
-  objects: number;
-  /** Objects moved this time (the rest were there already). */
-  transferred: number;
-  bytes: number;
-  failures: TransferFailure[];
-}
-
-/** The objects behind tracked paths, files before the manifests that list them. */
-interface Needed {
-  path: string;
-  files: Digest[];
-  manifest?: Digest;
-}
-
-/**
- * `cairn push`: uploads the objects of the given tracked paths that the remote lacks. One batched
- * existence check decides what to send; many uploads run at once; a directory's manifest goes
- * last, only after every file it lists arrived, so its presence on a remote vouches for them.
- */
-export async function pushPaths(
-  ctx: DataContext,
-  cwd: string,
-  inputs: readonly string[],
-  options: TransferOptions = {},
-): Promise<TransferReport> {
-  const tracked = await selectTracked(ctx, cwd, inputs);
-  const failures: TransferFailure[] = [];
-  const needed: Needed[] = [];
-  for (const rel of tracked) {
-    try {
-      needed.push(await localObjects(ctx, rel));
-    } catch (err) {
-      if (!isCairnError(err)) throw err;
-      failures.push({ path: rel, code: err.code, message: err.message });
-    }
-  }
-  const remote = await ctx.openRemote(options.remote);
-  try {
-    const all = unique(needed.flatMap((n) => [...n.files, ...(n.manifest ? [n.manifest] : [])]));
-    const present = await remote.store.hasMany(all.map(objectKey));
-    const missingLocal = new Set<Digest>();
-    const files = unique(needed.flatMap((n) => n.files)).filter((d) => !present.has(objectKey(d)));
-    for (const d of files) if (!existsSync(ctx.cache.pathOf(d))) missingLocal.add(d);
-    const sendable = files.filter((d) => !missingLocal.has(d));
-    const report: TransferReport = {
-      remote: remote.name,
-      objects: all.length,
-      transferred: 0,
-      bytes: 0,
-      failures,
-    };
-    const failed = new Set<Digest>(missingLocal);
-    const total = sendable.reduce((n, d) => n + statSync(ctx.cache.pathOf(d)).size, 0);
-    options.onProgress?.({ phase: 'uploading', done: 0, total, unit: 'bytes' });
-    const putMany = remote.store.putMany?.bind(remote.store);
-    if (putMany) {
-      // Batches: one durable sync per batch instead of one per object.
-      for (const batch of chunk(sendable, 2000)) {
-        await putMany(batch.map((d) => ({ key: objectKey(d), source: { file: ctx.cache.pathOf(d) } })));
-        report.transferred += batch.length;
-        report.bytes += batch.reduce((n, d) => n + statSync(ctx.cache.pathOf(d)).size, 0);
-        options.onProgress?.({ phase: 'uploading', done: report.bytes, total, unit: 'bytes' });
-      }
-    } else {
-      await mapConcurrent(sendable, remote.jobs, async (digest) => {
-        try {
-          await remote.store.put(objectKey(digest), { file: ctx.cache.pathOf(digest) });
-          report.transferred++;
-          report.bytes += statSync(ctx.cache.pathOf(digest)).size;
-          options.onProgress?.({ phase: 'uploading', done: report.bytes, total, unit: 'bytes' });
-        } catch (err) {
-          if (!isCairnError(err) || fatal(err.code)) throw err;
-          failed.add(digest);
-          failures.push({ path: pathOfDigest(needed, digest), digest, code: err.code, message: err.message });
-        }
-      });
-    }
-    for (const n of needed) {
-      const lost = n.files.filter((d) => failed.has(d));
-      if (lost.length > 0) {
-        failures.push({
-          path: n.path,
-          code: 'NOT_FOUND',
-          message: `${n.path}: ${lost.length} object(s) are neither in the cache nor on remote "${remote.name}"`,
-        });
-        continue;
-      }
-      if (n.manifest && !present.has(objectKey(n.manifest))) {
-        await remote.store.put(objectKey(n.manifest), { file: ctx.cache.pathOf(n.manifest) });
-        report.transferred++;
-        report.bytes += statSync(ctx.cache.pathOf(n.manifest)).size;
-      }
-    }
-    return report;
-  } finally {
-    await remote.store.close?.();
-  }
-}
+const REPAIR_HINT =
+  'the corrupt copy was not stored; repair the remote with `cairn push --verify` from a workspace that has a good copy';
 
 /**
  * `cairn fetch`: downloads into the cache the objects of the given tracked paths that it lacks,
@@ -243,7 +135,7 @@ async function download(
           path,
           digest: o.digest,
           code: 'INTEGRITY_ERROR',
-          message: `${path}: object ${o.digest} from remote "${remote.name}" is corrupt: its content hashes to ${r.hash}`,
+          message: `${path}: object ${o.digest} from remote "${remote.name}" is corrupt: its content hashes to ${r.hash} — ${REPAIR_HINT}`,
         });
       } else if (r?.errno === 'ENOSPC' || r?.errno === 'EDQUOT') {
         throw errors.exhausted(
@@ -284,39 +176,15 @@ async function download(
       report.bytes += size;
       arrived.push(digest);
     } catch (err) {
-      if (!isCairnError(err) || fatal(err.code)) throw err;
-      report.failures.push({ path, digest, code: err.code, message: `${path}: ${err.message}` });
+      if (!isCairnError(err) || fatalTransferError(err.code)) throw err;
+      report.failures.push({
+        path,
+        digest,
+        code: err.code,
+        message: `${path}: ${err.message}${err.code === 'INTEGRITY_ERROR' && err.hint ? ` — ${err.hint}` : ''}`,
+      });
     }
     options.onProgress?.({ phase, done: ++done, total: missing.length, unit: 'objects' });
   });
   await recordVerified(ctx, arrived);
-}
-
-async function localObjects(ctx: DataContext, rel: string): Promise<Needed> {
-  const pointer = await readTrackedPointer(ctx, rel);
-  if (pointer.type === 'file') return { path: rel, files: [pointer.hash] };
-  if (!existsSync(ctx.cache.pathOf(pointer.hash)))
-    throw errors.notFound(`${rel}: manifest ${pointer.hash} is not in the cache`, {
-      hint: `run cairn add ${rel} or cairn fetch ${rel} first`,
-    });
-  const manifest = decodeManifest(await ctx.cache.readVerified(pointer.hash), pointer.hash);
-  return { path: rel, files: manifest.entries.map((e) => e.hash), manifest: pointer.hash };
-}
-
-function unique<T>(items: readonly T[]): T[] {
-  return [...new Set(items)];
-}
-
-function pathOfDigest(needed: readonly Needed[], digest: Digest): string {
-  return needed.find((n) => n.files.includes(digest))?.path ?? digest;
-}
-
-/** Errors that stop a whole transfer rather than one object. */
-function fatal(code: string): boolean {
-  return (
-    code === 'UNAVAILABLE' ||
-    code === 'PERMISSION_DENIED' ||
-    code === 'UNAUTHENTICATED' ||
-    code === 'RESOURCE_EXHAUSTED'
-  );
 }

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fromSystemError } from './errors.ts';
@@ -40,5 +42,27 @@ export async function syncDirectory(dir: string): Promise<void> {
     // EISDIR/EINVAL on platforms without directory fsync: the rename is still atomic.
   } finally {
     await fh?.close();
+  }
+}
+
+/** Below this many files an fsync each beats starting `sync -f`. */
+const SYNC_EACH_MAX = 8;
+
+/**
+ * Puts the content of `paths` (files on the file system holding `root`) on disk. Many files are
+ * flushed with one `sync -f` (syncfs) of the file system, which measured far faster than an fsync
+ * per file; few files, or a system without `sync -f`, get an fsync each.
+ */
+export function syncFiles(root: string, paths: readonly string[]): void {
+  if (paths.length === 0) return;
+  if (paths.length > SYNC_EACH_MAX && spawnSync('sync', ['-f', root], { stdio: 'ignore' }).status === 0)
+    return;
+  for (const p of paths) {
+    const fd = openSync(p, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }

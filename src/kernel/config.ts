@@ -37,10 +37,15 @@ export interface CairnConfig {
     dir: string;
     /** Link modes tried in order when checking files out of the cache. */
     link: LinkMode[];
-    /** fsync every object written to the local cache (slower; see docs/data-versioning.md). */
+    /**
+     * fsync every object written to the local cache, and its directory, before anything names it
+     * (default true; see docs/data-versioning.md for what turning it off risks).
+     */
     fsync: boolean;
     /** Profile CSV / Parquet files with DuckDB when they are added. */
     profile: boolean;
+    /** DuckDB's memory limit (MiB) while profiling; above it, DuckDB spills to `.cairn/tmp/`. */
+    profile_memory_mib: number;
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
@@ -57,6 +62,9 @@ export interface CairnConfig {
   };
 }
 
+/** DuckDB's memory limit while profiling, unless `cache.profile_memory_mib` says otherwise. */
+export const DEFAULT_PROFILE_MEMORY_MIB = 256;
+
 export const CONFIG_FILE = 'config.yaml';
 export const LOCAL_CONFIG_FILE = 'config.local.yaml';
 export const WORKSPACE_DIR = '.cairn';
@@ -65,7 +73,13 @@ type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level';
 const SECTIONS: Record<string, Record<string, Kind>> = {
   core: { remote: 'string', jobs: 'number' },
   metadata: { uri: 'string' },
-  cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
+  cache: {
+    dir: 'string',
+    link: 'link-list',
+    fsync: 'boolean',
+    profile: 'boolean',
+    profile_memory_mib: 'number',
+  },
   log: { level: 'log-level' },
   executor: { uri: 'string', queue: 'string', heartbeat_timeout: 'number', attempts: 'number' },
 };
@@ -92,6 +106,7 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_LINK: 'cache.link',
   CAIRN_CACHE_FSYNC: 'cache.fsync',
   CAIRN_CACHE_PROFILE: 'cache.profile',
+  CAIRN_CACHE_PROFILE_MEMORY_MIB: 'cache.profile_memory_mib',
   CAIRN_LOG_LEVEL: 'log.level',
   CAIRN_EXECUTOR: 'executor.uri',
   CAIRN_EXECUTOR_QUEUE: 'executor.queue',
@@ -329,8 +344,9 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     cache: {
       dir: isAbsolute(cacheDir) ? cacheDir : resolve(root, cacheDir),
       link: (typeof link === 'string' ? link.split(',').map((s) => s.trim()) : link) as LinkMode[],
-      fsync: (cache.fsync as boolean | undefined) ?? false,
+      fsync: (cache.fsync as boolean | undefined) ?? true,
       profile: (cache.profile as boolean | undefined) ?? true,
+      profile_memory_mib: (cache.profile_memory_mib as number | undefined) ?? DEFAULT_PROFILE_MEMORY_MIB,
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },

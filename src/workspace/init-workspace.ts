@@ -25,8 +25,9 @@ const CONFIG_TEMPLATE = `# Cairn workspace settings (committed to git). Secrets 
 #   jobs: 8                 # parallel hashing and transfer workers (default: number of cores)
 # cache:
 #   link: [reflink, copy]   # how checkout places files: reflink, copy, hardlink, symlink
-#   fsync: false            # fsync each cache object (slower; survives power loss)
+#   fsync: true             # make each cache object durable before anything names it
 #   profile: true           # profile CSV / Parquet files with DuckDB on add
+#   profile_memory_mib: 256 # DuckDB's memory limit while profiling (it spills to .cairn/tmp above it)
 # remotes:
 #   origin:
 #     url: s3://bucket/prefix   # or /abs/dir, file:///abs/dir

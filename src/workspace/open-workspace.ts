@@ -11,7 +11,7 @@ import { type CairnConfig, WORKSPACE_DIR } from '../kernel/config.ts';
 import { errors } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
 import { cachedOutputs, LOCK_FILE, parseLockFile, readLockFile } from '../pipeline/lock/lock-file.ts';
-import { LocalRunCache } from '../pipeline/run/run-cache.ts';
+import { LocalRunCache, RemoteRunCache } from '../pipeline/run/run-cache.ts';
 import type { MetadataStore, Migration } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
@@ -60,12 +60,17 @@ export async function openWorkspace(
     hashPool: new HashPool({ cacheRoot: cache.root, fsync: cache.fsync, jobs }),
     profiles: new ProfileStore(metadata),
     profileOnAdd: config.cache.profile,
+    profileLimits: {
+      memoryLimitMiB: config.cache.profile_memory_mib,
+      tempDirectory: join(root, WORKSPACE_DIR, 'tmp'),
+    },
     linkModes: config.cache.link,
     jobs,
     ...(config.core.remote !== undefined ? { defaultRemote: config.core.remote } : {}),
     pipelineOutputs: memoise(async () => cachedOutputs(await readLockFile(root))),
     lockedOutputs: { file: LOCK_FILE, parse: (text) => cachedOutputs(parseLockFile(text)) },
     runCache: new LocalRunCache(cache.root),
+    remoteRunCache: (store) => new RemoteRunCache(store),
     openRemote: (name) => openNamedRemote(config, name),
     log: options.log,
   };

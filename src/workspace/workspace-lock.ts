@@ -1,6 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { WORKSPACE_DIR } from '../kernel/config.ts';
 import { errors } from '../kernel/errors.ts';
 
@@ -24,50 +25,75 @@ interface Holder {
   since: string;
 }
 
+/** The file the operating-system lock is taken on; it is never removed, so its identity never changes. */
+export const LOCK_FILE = join('tmp', 'workspace.lock');
+/** Who holds the lock, for the message a second command prints; present only while it is held. */
+export const HOLDER_FILE = 'lock';
+
+const SQLITE_BUSY = 5;
+
 /**
- * Takes the workspace's exclusive lock (`.cairn/lock`, created with O_EXCL). A lock left by a
- * process that no longer exists on this host is taken over. Commands that change the workspace
- * hold it, so two of them never interleave their writes.
+ * Takes the workspace's exclusive lock. The lock is an operating-system record lock on
+ * `.cairn/tmp/workspace.lock` (taken through SQLite, which uses POSIX fcntl locks), so the kernel
+ * lets one process alone hold it and releases it when that process ends in any way, SIGKILL
+ * included: there is no stale lock to detect or take over. `.cairn/lock` names the holder.
+ * Commands that change the workspace hold it, so two of them never interleave their writes.
  */
 export async function lockWorkspace(root: string, options: LockOptions): Promise<WorkspaceLock> {
-  const path = join(root, WORKSPACE_DIR, 'lock');
-  const me: Holder = {
-    pid: process.pid,
-    host: hostname(),
-    purpose: options.purpose,
-    since: new Date().toISOString(),
-  };
+  const dir = join(root, WORKSPACE_DIR);
+  const lockPath = join(dir, LOCK_FILE);
+  const holderPath = join(dir, HOLDER_FILE);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const db = new DatabaseSync(lockPath, { timeout: 0 });
   const deadline =
     options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-    try {
-      writeFileSync(path, JSON.stringify(me), { flag: 'wx' });
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        rmSync(path, { force: true });
-        process.off('exit', release);
-      };
-      process.on('exit', release);
-      return { release };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  try {
+    for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+      if (tryLock(db)) {
+        const me: Holder = {
+          pid: process.pid,
+          host: hostname(),
+          purpose: options.purpose,
+          since: new Date().toISOString(),
+        };
+        writeFileSync(holderPath, JSON.stringify(me));
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          // The holder file goes first, while the lock still keeps the next holder from writing its own.
+          rmSync(holderPath, { force: true });
+          db.close();
+          process.off('exit', release);
+        };
+        process.on('exit', release);
+        return { release };
+      }
+      if (!options.wait || Date.now() >= deadline) {
+        const holder = readHolder(holderPath);
+        const who = holder
+          ? `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`
+          : 'another command';
+        throw errors.conflict(`the workspace is busy: ${who} holds ${lockPath}`, {
+          hint: 'wait for it to finish or pass --wait',
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay));
     }
-    const holder = readHolder(path);
-    if (holder && holder.host === me.host && !isAlive(holder.pid)) {
-      rmSync(path, { force: true });
-      continue;
-    }
-    if (!options.wait || Date.now() >= deadline) {
-      const who = holder
-        ? `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`
-        : 'another command';
-      throw errors.conflict(`the workspace is busy: ${who} holds ${path}`, {
-        hint: 'wait for it to finish or pass --wait; if no such process exists, delete the lock file',
-      });
-    }
-    await new Promise((r) => setTimeout(r, delay));
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Takes the lock if no other process holds it; never waits. */
+function tryLock(db: DatabaseSync): boolean {
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    return true;
+  } catch (err) {
+    if ((err as { errcode?: number }).errcode === SQLITE_BUSY) return false;
+    throw err;
   }
 }
 
@@ -76,14 +102,5 @@ function readHolder(path: string): Holder | undefined {
     return JSON.parse(readFileSync(path, 'utf8')) as Holder;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { lockWorkspace } from '../../src/workspace/workspace-lock.ts';
 import { cairn, cairnJson, git, newWorkspace, writeFiles } from '../support/cli.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
@@ -185,19 +186,15 @@ describe('cairn add', () => {
   it('waits for or refuses a second command while the workspace is locked', async () => {
     const ws = await newWorkspace();
     await writeFiles(ws, { 'a.txt': 'a' });
-    await writeFile(
-      join(ws, '.cairn', 'lock'),
-      JSON.stringify({
-        pid: process.pid,
-        host: (await import('node:os')).hostname(),
-        purpose: 'cairn test',
-        since: 'now',
-      }),
-    );
+    const held = await lockWorkspace(ws, { purpose: 'cairn test' });
     const busy = await cairn(['add', 'a.txt'], { cwd: ws });
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, /workspace is busy: cairn test.*--wait/);
-    // A lock whose process is gone is taken over.
+    const waiting = cairn(['add', '--wait', 'a.txt'], { cwd: ws });
+    await new Promise((r) => setTimeout(r, 200));
+    held.release();
+    assert.equal((await waiting).code, 0);
+    // What a killed holder leaves behind does not hold the workspace.
     await writeFile(
       join(ws, '.cairn', 'lock'),
       JSON.stringify({

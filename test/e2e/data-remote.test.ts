@@ -298,7 +298,7 @@ describe('cairn gc', () => {
       existsSync(join(ws, '.cairn/cache/sha256', v1.slice(0, 2), v1.slice(2))),
       'dry run removed nothing',
     );
-    const real = await cairnJson<{ removed: number; kept: number }>(['gc'], { cwd: ws });
+    const real = await cairnJson<{ removed: number; kept: number }>(['gc', '-f'], { cwd: ws });
     assert.equal(real.removed, 1);
     assert.equal(real.kept, 42);
     assert.ok(!existsSync(join(ws, '.cairn/cache/sha256', v1.slice(0, 2), v1.slice(2))));

@@ -84,7 +84,7 @@ describe('cairn gc with a pipeline', () => {
     const current = await outputsOf(ws);
     assert.equal(runCacheFiles(ws).length, 0, 'a stage without deps does not use the run cache');
 
-    const gc = await cairnJson<GcReport>(['gc'], { cwd: ws });
+    const gc = await cairnJson<GcReport>(['gc', '-f'], { cwd: ws });
     assert.equal(gc.removed, 3, 'the manifest and files of the first run');
     for (const h of [manifest1, a1, b1]) assert.ok(!existsSync(objectPath(ws, h as string)), h);
     for (const h of current.slice(0, 3)) assert.ok(existsSync(objectPath(ws, h)), h);
@@ -100,7 +100,7 @@ describe('cairn gc with a pipeline', () => {
     assert.equal(await run(ws, 2), 'done');
     const second = await outputsOf(ws);
 
-    const gc = await cairnJson<GcReport>(['gc'], { cwd: ws });
+    const gc = await cairnJson<GcReport>(['gc', '-f'], { cwd: ws });
     assert.deepEqual(gc.runCache, { entries: 2, removed: 0, expired: 0, incomplete: 0 });
     assert.equal(gc.removed, 0, 'the first run is only in the run cache, and stays');
     for (const h of first) assert.ok(existsSync(objectPath(ws, h)), `${h}, the metrics file included`);
@@ -118,12 +118,12 @@ describe('cairn gc with a pipeline', () => {
     const bad = await cairn(['gc', '--run-cache-max-age', 'soon'], { cwd: ws });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--run-cache-max-age soon: expected a number and a unit/);
-    const young = await cairnJson<GcReport>(['gc', '--run-cache-max-age', '41d'], { cwd: ws });
+    const young = await cairnJson<GcReport>(['gc', '-f', '--run-cache-max-age', '41d'], { cwd: ws });
     assert.equal(young.runCache.removed, 0);
     const dry = await cairnJson<GcReport>(['gc', '--run-cache-max-age', '30d', '--dry-run'], { cwd: ws });
     assert.deepEqual([dry.runCache.expired, dry.runCache.removed, dry.removed], [1, 1, 4]);
     assert.ok(existsSync(entryOf2), 'a dry run removes nothing');
-    const pruned = await cairnJson<GcReport>(['gc', '--run-cache-max-age', '30d'], { cwd: ws });
+    const pruned = await cairnJson<GcReport>(['gc', '-f', '--run-cache-max-age', '30d'], { cwd: ws });
     assert.deepEqual([pruned.runCache.removed, pruned.removed], [1, 4]);
     assert.ok(!existsSync(entryOf2));
     for (const h of second) assert.ok(!existsSync(objectPath(ws, h)), h);
@@ -139,14 +139,14 @@ describe('cairn gc with a pipeline', () => {
     assert.equal(await run(ws, 2), 'done');
     rmSync(objectPath(ws, first[1] as string));
 
-    const kept = await cairn(['gc'], { cwd: ws });
+    const kept = await cairn(['gc', '-f'], { cwd: ws });
     assert.equal(kept.code, 0, kept.stderr);
     assert.match(kept.stdout, /^removed 0 objects/);
     assert.match(
       kept.stderr,
       /1 run-cache entry names objects this cache lacks .*--prune-run-cache removes them/,
     );
-    const pruned = await cairnJson<GcReport>(['gc', '--prune-run-cache'], { cwd: ws });
+    const pruned = await cairnJson<GcReport>(['gc', '-f', '--prune-run-cache'], { cwd: ws });
     assert.deepEqual(pruned.runCache, { entries: 2, removed: 1, expired: 0, incomplete: 1 });
     assert.equal(pruned.removed, 3, 'the rest of what the entry named: manifest, b.txt, m.yaml');
     assert.equal(runCacheFiles(ws).length, 1);
@@ -163,7 +163,7 @@ describe('cairn gc with a pipeline', () => {
 
     const dry = await cairnJson<GcReport>(['gc', '--dry-run'], { cwd: ws });
     assert.equal(dry.removed, 3, 'without --all-commits the committed outputs would go');
-    const gc = await cairnJson<GcReport>(['gc', '--all-commits'], { cwd: ws });
+    const gc = await cairnJson<GcReport>(['gc', '-f', '--all-commits'], { cwd: ws });
     assert.equal(gc.removed, 0);
     git(ws, ['checkout', '-q', 'HEAD', '--', 'cairn.lock']);
     const checkout = await cairn(['checkout', 'out'], { cwd: ws });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -15,11 +14,12 @@ import {
 import { PROFILE_MIGRATIONS, ProfileStore } from '../../src/data/profile/profile-store.ts';
 import { sha256 } from '../../src/kernel/hashing.ts';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
-import { pythonGate } from '../support/services.ts';
+import { adultDataGate, pythonGate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 
-const ADULT = resolve(import.meta.dirname, '../../../shared/data/uci-adult/adult.data');
-const adultSkip = existsSync(ADULT) ? false : `skipped UCI Adult checks: ${ADULT} not found`;
+const adult = adultDataGate();
+const ADULT = adult.value ?? '';
+const adultSkip = adult.skip;
 const PANDAS_SCRIPT = resolve(import.meta.dirname, '../python/profile_reference.py');
 
 function column(profile: DataProfile, name: string): ColumnProfile {

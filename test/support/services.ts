@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Suites that need a real service (PostgreSQL, the S3 server, the Python clients) run when its
@@ -56,6 +57,34 @@ export const chromiumGate = (): ServiceGate =>
     'browser rendering tests',
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
+
+export const straceGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_STRACE',
+    'system-call order tests (fsync before rename)',
+    'path to strace, e.g. /usr/bin/strace (apt-get install -y strace)',
+  );
+
+/**
+ * The UCI Adult data set (`../shared/data/uci-adult/adult.data` beside the repository, or
+ * CAIRN_TEST_ADULT_DATA): not part of the repository, so checks that read it are gated like a
+ * service, and required in CI.
+ */
+export function adultDataGate(): ServiceGate {
+  const path =
+    process.env.CAIRN_TEST_ADULT_DATA ??
+    fileURLToPath(new URL('../../../shared/data/uci-adult/adult.data', import.meta.url));
+  if (existsSync(path)) return { value: path, skip: false };
+  const what = `UCI Adult checks (${path} not found)`;
+  if (process.env.CAIRN_TEST_REQUIRE_ALL === '1')
+    throw new Error(`the UCI Adult data set is missing but CAIRN_TEST_REQUIRE_ALL=1: ${what} cannot run`);
+  const line = `skipped ${what}: set CAIRN_TEST_ADULT_DATA to the file's path to enable`;
+  if (!announced.has(line)) {
+    announced.add(line);
+    process.stderr.write(`${line}\n`);
+  }
+  return { value: undefined, skip: line };
+}
 
 export const temporalGate = (): ServiceGate =>
   serviceGate(

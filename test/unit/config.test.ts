@@ -20,7 +20,7 @@ describe('config loading', () => {
     assert.equal(c.metadata.uri, `sqlite://${join(root, '.cairn/cairn.db')}`);
     assert.equal(c.cache.dir, join(root, '.cairn/cache'));
     assert.deepEqual(c.cache.link, ['reflink', 'copy']);
-    assert.equal(c.cache.fsync, false);
+    assert.equal(c.cache.fsync, true);
     assert.equal(c.core.remote, undefined);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.cache), 'frozen');
   });

@@ -156,15 +156,31 @@ describe('fast block YAML reader (cairn.lock, cairn.yaml, params.yaml)', () => {
       '1: one\n',
       'a:\n  - 1\n - 2\n',
     ];
+    // Not YAML at all: the full reader must report these, with a line, rather than read them.
+    const invalid = new Set([
+      'a: 1\n  continued: 2\n',
+      'a: 1\na: 2\n',
+      "a: 'open\n",
+      'a:\n\t- 1\n',
+      'a:\n  - 1\n - 2\n',
+    ]);
     for (const text of declined) {
-      assert.equal(parseBlockYaml(text), undefined, JSON.stringify(text));
-      assert.doesNotThrow(() => {
-        try {
-          parse(text);
-        } catch {
-          // Some are not YAML at all: the lock reader reports those through the yaml package.
-        }
-      });
+      const what = JSON.stringify(text);
+      assert.equal(parseBlockYaml(text), undefined, what);
+      // What the fast reader declines, the full reader handles: the yaml package's value, lines kept.
+      const problems = new PipelineProblems();
+      const full = parseWithYamlPackage(text, 'x.yaml', problems);
+      if (invalid.has(text)) {
+        assert.throws(() => parse(text), { name: 'YAMLParseError' }, what);
+        assert.equal(full, undefined, what);
+        assert.equal(problems.list.length, 1, what);
+        assert.match(problems.list[0]?.message ?? '', /^invalid YAML: /, what);
+        assert.ok((problems.list[0]?.line ?? 0) >= 1, what);
+      } else {
+        assert.equal(problems.size, 0, `${what}: ${problems.list.map((p) => p.message).join('; ')}`);
+        assert.ok(full, what);
+        assert.deepEqual(toPlain(full), parse(text), what);
+      }
     }
     const accepted = [
       'a: 1\nb:\n  - x\n  - y: 2\n    z: null\nc: {}\n',

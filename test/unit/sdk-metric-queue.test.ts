@@ -26,12 +26,9 @@ function recorder(fail: (call: number) => Error | undefined = () => undefined) {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    assert.ok(Date.now() < deadline, 'condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/** Lets every pending callback and write run (the writer above finishes on the next turn). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
 describe('MetricQueue', () => {
@@ -56,19 +53,24 @@ describe('MetricQueue', () => {
     assert.deepEqual(sent, expected);
   });
 
-  it('starts a flush by itself when a full batch is waiting, and after the interval otherwise', async () => {
+  it('starts a flush by itself when a full batch is waiting, and after the interval otherwise', async (t) => {
+    // The queue's clock is the test's: time passes only when the test says so.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const w = recorder();
     const q = new MetricQueue({ write: w.write, intervalMs: 1000 });
     for (let i = 0; i < 999; i++) q.push('r', point(i));
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
     assert.equal(w.batches.length, 0, 'nothing sent below a full batch before the interval');
-    const started = Date.now();
     q.push('r', point(999));
-    await until(() => w.batches.length === 1);
-    assert.ok(Date.now() - started < 900, 'a full batch goes at once, not at the timer');
+    await settle();
+    assert.equal(w.batches.length, 1, 'a full batch goes at once, with no time passing');
     q.push('r', point(1000));
-    await until(() => w.batches.length === 2);
-    assert.ok(Date.now() - started >= 950, 'the lone point waited for the timer');
+    t.mock.timers.tick(999);
+    await settle();
+    assert.equal(w.batches.length, 1, 'a lone point waits for the interval');
+    t.mock.timers.tick(1);
+    await settle();
+    assert.equal(w.batches.length, 2, 'and goes when it has passed');
     assert.equal(q.size, 0);
   });
 
@@ -110,7 +112,8 @@ describe('MetricQueue', () => {
     );
   });
 
-  it('remembers a background failure for the next caller (takeError) instead of losing it', async () => {
+  it('remembers a background failure for the next caller (takeError) instead of losing it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     let calls = 0;
     const q = new MetricQueue({
       write: async () => {
@@ -120,8 +123,9 @@ describe('MetricQueue', () => {
       intervalMs: 10,
     });
     q.push('r', point(1));
-    await until(() => calls > 0);
-    await new Promise((r) => setImmediate(r));
+    t.mock.timers.tick(10);
+    await settle();
+    assert.equal(calls, 1, 'the timer started a flush');
     q.stop();
     const err = q.takeError();
     assert.ok(err, 'the timer flush failure is kept');

@@ -1,13 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
   constants,
   copyFileSync,
   createWriteStream,
-  fsyncSync,
   mkdirSync,
-  openSync,
   renameSync,
   rmSync,
   statSync,
@@ -17,7 +13,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promis
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { syncDirectory } from '../../kernel/atomic-file.ts';
+import { syncDirectory, syncFiles } from '../../kernel/atomic-file.ts';
 import { errors, fromSystemError } from '../../kernel/errors.ts';
 import { assertBlobKey, assertBlobPrefix } from '../blob-key.ts';
 import type { BlobInfo, BlobSource, BlobStore } from '../blob-store.ts';
@@ -135,7 +131,7 @@ export class FsBlobStore implements BlobStore {
         else writeFileSync(tmp, source.bytes, { flag: 'wx' });
       }
       if (this.#fsync)
-        syncFileSystem(
+        syncFiles(
           this.root,
           staged.map((s) => s.tmp),
         );
@@ -144,7 +140,7 @@ export class FsBlobStore implements BlobStore {
       for (const { tmp } of staged) rmSync(tmp, { force: true });
       throw fromSystemError(err, this.root);
     }
-    if (this.#fsync) syncFileSystem(this.root, [...made]);
+    if (this.#fsync) syncFiles(this.root, [...made]);
   }
 
   async *list(prefix = ''): AsyncIterable<BlobInfo> {
@@ -196,23 +192,6 @@ export class FsBlobStore implements BlobStore {
     const mapped = fromSystemError(err, path);
     if (mapped !== err) return mapped;
     return errors.unavailable(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/**
- * Flushes a batch to disk: one `sync -f` (syncfs) of the file system holding `root` where the
- * system has it, otherwise an fsync of each of `paths`.
- */
-function syncFileSystem(root: string, paths: readonly string[]): void {
-  const r = spawnSync('sync', ['-f', root], { stdio: 'ignore' });
-  if (r.status === 0) return;
-  for (const p of paths) {
-    const fd = openSync(p, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
   }
 }
 

@@ -19,6 +19,7 @@ import { PartReader } from './part-reader.ts';
 import { fromS3Error, isNotFound, isTransient, missingBucket, type S3ErrorContext } from './s3-errors.ts';
 import { MAX_PARTS, MIN_PART_SIZE, type MultipartTarget, uploadMultipart } from './s3-multipart.ts';
 import { putStream, type SourceFailure } from './s3-put-stream.ts';
+import { sharedUploadBudget, type UploadBudget } from './upload-budget.ts';
 
 export interface S3BlobStoreConfig {
   bucket: string;
@@ -38,10 +39,14 @@ export interface S3BlobStoreConfig {
   partSize?: number;
   /** Tries per request, the first included (default 3). */
   maxAttempts?: number;
+  /** Caps the memory uploads buffer, shared with other stores (default: the process-wide 256 MiB). */
+  uploadBudget?: UploadBudget;
 }
 
 const MiB = 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
+/** A stream of unknown size is read this far before it reserves buffer memory: most end by then. */
+const UNRESERVED_HEAD = 1 * MiB;
 const HEAD_CONCURRENCY = 32;
 /** Above this many keys, hasMany lists the key range instead of asking for each key. */
 const LIST_ABOVE = 1000;
@@ -64,6 +69,7 @@ export class S3BlobStore implements BlobStore {
   readonly #threshold: number;
   readonly #partSize: number;
   readonly #maxAttempts: number;
+  readonly #budget: UploadBudget;
   #bucketChecked: Promise<void> | undefined;
 
   constructor(config: S3BlobStoreConfig) {
@@ -77,6 +83,7 @@ export class S3BlobStore implements BlobStore {
     this.#partSize = Math.max(MIN_PART_SIZE, config.partSize ?? 16 * MiB);
     this.#threshold = Math.max(1, config.multipartThreshold ?? 64 * MiB);
     this.#maxAttempts = Math.max(1, config.maxAttempts ?? 3);
+    this.#budget = config.uploadBudget ?? sharedUploadBudget;
     this.#client = new S3Client({
       region,
       ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
@@ -257,6 +264,11 @@ export class S3BlobStore implements BlobStore {
     return Math.max(this.#partSize, Math.ceil(size / MAX_PARTS / MiB) * MiB);
   }
 
+  /** What a multipart upload of `size` bytes may hold in memory: the parts in flight and the next. */
+  #multipartBytes(size: number | undefined): number {
+    return (PARTS_IN_FLIGHT + 1) * this.#partSizeFor(size);
+  }
+
   /** Where an upload goes, for putStream and uploadMultipart. */
   #upload(objectKey: string): MultipartTarget {
     return { client: this.#client, bucket: this.#bucket, key: objectKey, partsInFlight: PARTS_IN_FLIGHT };
@@ -281,7 +293,9 @@ export class S3BlobStore implements BlobStore {
       }
     }
     const partSize = this.#partSizeFor(size);
+    const release = await this.#budget.reserve(this.#multipartBytes(size));
     const fh = await open(file, 'r').catch((err: unknown) => {
+      release();
       throw fromSystemError(err, file);
     });
     let position = 0;
@@ -304,12 +318,15 @@ export class S3BlobStore implements BlobStore {
       });
     } finally {
       await fh.close();
+      release();
     }
   }
 
   /**
    * A stream above the threshold, or of unknown size, goes up in parts. Unknown size: up to the
-   * threshold is held in memory first, and a stream that ends by then becomes one PUT.
+   * threshold is held in memory first, and a stream that ends by then becomes one PUT. Buffer
+   * memory is reserved from the upload budget first (after the first MiB, for a stream of unknown
+   * size, so small ones never wait for it) and given back when the upload ends.
    */
   async #putLargeStream(
     objectKey: string,
@@ -324,15 +341,23 @@ export class S3BlobStore implements BlobStore {
         throw err;
       });
     const read = (n: number) => fromSource(reader.read(n));
+    let release: (() => void) | undefined;
     try {
       if (size === undefined) {
+        const first = await read(Math.min(UNRESERVED_HEAD, this.#threshold));
+        if (await fromSource(reader.atEnd())) {
+          await this.#client.send(this.#putBytes(objectKey, first));
+          return;
+        }
+        release = await this.#budget.reserve(Math.max(this.#threshold, this.#multipartBytes(undefined)));
+        reader.unshift(first);
         const head = await read(this.#threshold);
         if (await fromSource(reader.atEnd())) {
           await this.#client.send(this.#putBytes(objectKey, head));
           return;
         }
         reader.unshift(head);
-      }
+      } else release = await this.#budget.reserve(this.#multipartBytes(size));
       const partSize = this.#partSizeFor(size);
       let total = 0;
       await uploadMultipart(this.#upload(objectKey), async () => {
@@ -351,6 +376,7 @@ export class S3BlobStore implements BlobStore {
       });
     } finally {
       await reader.close();
+      release?.();
     }
   }
 }

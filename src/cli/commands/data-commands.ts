@@ -6,6 +6,7 @@ import { formatBytes, plural, table } from '../format.ts';
 import { ReportedFailure } from '../reported-failure.ts';
 import type { CliSession } from '../session.ts';
 import { registerDataShow } from './data-show.ts';
+import { registerGc } from './gc.ts';
 
 // Each action imports its operation when it runs, so one command never loads the others' code.
 type Json = { json?: boolean };
@@ -89,75 +90,8 @@ export function registerDataCommands(program: Command, session: () => CliSession
         throw new ReportedFailure();
     });
 
-  program
-    .command('gc')
-    .description('remove cache objects that no pointer references')
-    .option('-n, --dry-run', 'only report what would be removed')
-    .option(
-      '--all-commits',
-      'also keep objects that pointers and cairn.lock outputs in any git commit reference',
-    )
-    .option(
-      '--run-cache-max-age <age>',
-      'also remove run-cache entries older than <age> (30d, 12h, 2w; default: keep them all)',
-    )
-    .option('--prune-run-cache', 'also remove run-cache entries naming objects the cache no longer has')
-    .option('--wait', 'wait for another command holding the workspace instead of failing')
-    .option('--json', 'print the result as JSON')
-    .action(async (opts: Json & GcOpts) => {
-      const s = session();
-      const maxAge = opts.runCacheMaxAge === undefined ? undefined : parseAge(opts.runCacheMaxAge);
-      await s.lock('cairn gc', opts.wait);
-      const ws = await s.workspace();
-      const { collectGarbage } = await import('../../data/gc.ts');
-      const report = await collectGarbage(ws.data, {
-        dryRun: opts.dryRun ?? false,
-        allCommits: opts.allCommits ?? false,
-        ...(maxAge !== undefined ? { runCacheMaxAgeMs: maxAge } : {}),
-        pruneRunCache: opts.pruneRunCache ?? false,
-      });
-      if (opts.json) return s.json(report);
-      const verb = report.dryRun ? 'would remove' : 'removed';
-      const entries = report.runCache.removed
-        ? `, ${plural(report.runCache.removed, 'run-cache entry', 'run-cache entries')}`
-        : '';
-      s.out(
-        `${verb} ${plural(report.removed, 'object')} (${formatBytes(report.removedBytes)})${entries}; kept ${report.kept}`,
-      );
-      for (const u of report.unresolved)
-        s.warn(`${u}: its manifest is not in the cache, so the files it lists were not looked at`);
-      if (report.runCache.incomplete > 0 && !opts.pruneRunCache)
-        s.warn(
-          `${plural(report.runCache.incomplete, 'run-cache entry names', 'run-cache entries name')} objects this cache lacks (they restore only from a remote that has them); --prune-run-cache removes them`,
-        );
-    });
-
+  registerGc(program, session);
   registerDataShow(program, session);
-}
-
-interface GcOpts {
-  dryRun?: boolean;
-  allCommits?: boolean;
-  runCacheMaxAge?: string;
-  pruneRunCache?: boolean;
-  wait?: boolean;
-}
-
-const AGE_UNITS: Readonly<Record<string, number>> = {
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** `30d`, `12h`, `2w`, `90m` in milliseconds. */
-export function parseAge(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(text.trim());
-  if (!m)
-    throw errors.invalid(`--run-cache-max-age ${text}: expected a number and a unit (m, h, d or w)`, {
-      hint: 'for example --run-cache-max-age 30d',
-    });
-  return Number(m[1]) * (AGE_UNITS[m[2] as string] as number);
 }
 
 export function parseLinkModes(text: string): LinkMode[] {

@@ -20,14 +20,21 @@ function transferCommand(program: Command, name: string, description: string): C
 }
 
 export function registerTransfer(program: Command, session: () => CliSession): void {
-  transferCommand(program, 'push', 'upload the objects of tracked paths that the remote lacks').action(
-    async (paths: string[], opts: TransferOpts) => {
+  transferCommand(program, 'push', 'upload the objects of tracked paths that the remote lacks')
+    .option(
+      '--verify',
+      'also read back and hash the objects the remote has, replacing corrupt ones from the cache',
+    )
+    .action(async (paths: string[], opts: TransferOpts & { verify?: boolean }) => {
       const s = session();
       await s.lock('cairn push', opts.wait);
       const ws = await s.workspace();
       const progress = s.progress(opts.json ?? false);
-      const { pushPaths } = await import('../../data/transfer.ts');
-      const report = await pushPaths(ws.data, s.cwd, paths, options(opts, progress));
+      const { pushPaths } = await import('../../data/push.ts');
+      const report = await pushPaths(ws.data, s.cwd, paths, {
+        ...options(opts, progress),
+        verify: opts.verify ?? false,
+      });
       // A push of everything also shares the run cache, so other clones can skip those stages.
       const runCache = paths.length === 0 ? await pushRunCacheTo(ws.data, opts.remote) : undefined;
       if (opts.json && runCache) {
@@ -38,9 +45,12 @@ export function registerTransfer(program: Command, session: () => CliSession): v
         s.out(
           `pushed ${plural(runCache.transferred, 'run-cache entry', 'run-cache entries')} (${plural(runCache.objects, 'object')})`,
         );
+      if (report.verified !== undefined && !opts.json)
+        s.out(
+          `verified ${plural(report.verified, 'object')} on "${report.remote}": ${report.corrupt ? `${report.corrupt} corrupt, ${report.repaired ?? 0} replaced from the cache` : 'all intact'}`,
+        );
       finish(s, report, 'pushed', opts.json);
-    },
-  );
+    });
 
   transferCommand(
     program,

@@ -213,7 +213,14 @@ export function plainValue(node: LNode): unknown {
   if (node.kind === 'scalar') return node.value;
   if (node.kind === 'seq') return node.items.map(plainValue);
   const out: Record<string, unknown> = {};
-  for (const e of node.entries) out[e.key] = plainValue(e.value);
+  for (const e of node.entries) {
+    const value = plainValue(e.value);
+    // Assigned, `__proto__` would set the object's prototype instead of a key (the yaml package
+    // keeps it as a key, and so must this).
+    if (e.key === '__proto__')
+      Object.defineProperty(out, e.key, { value, enumerable: true, writable: true, configurable: true });
+    else out[e.key] = value;
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { DataContext, OpenedRemote } from '../../data/data-context.ts';
 import { decodeManifest } from '../../data/manifest.ts';
 import { objectKey } from '../../data/object-key.ts';
-import { recordVerified } from '../../data/verify-object.ts';
+import { corruptInCache, recordVerified } from '../../data/verify-object.ts';
 import { mapConcurrent } from '../../kernel/concurrency.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Digest } from '../../kernel/hashing.ts';
@@ -17,7 +17,7 @@ export interface RunCachePushReport {
   /** Objects uploaded for those entries. */
   objects: number;
   bytes: number;
-  /** Entries not uploaded because objects they name are neither local nor on the remote. */
+  /** Entries not uploaded because objects they name are neither on the remote nor intact in the cache. */
   skipped: number;
 }
 
@@ -49,6 +49,11 @@ export async function pushRunCache(ctx: DataContext, remote: OpenedRemote): Prom
     const there = await remote.store.hasMany(all.map(objectKey));
     const send = (ds: Digest[]) => ds.filter((d) => !there.has(objectKey(d)));
     if (send(all).some((d) => !existsSync(ctx.cache.pathOf(d)))) {
+      report.skipped++;
+      continue;
+    }
+    // Never upload an object that does not match its hash (it is moved aside, and the entry waits).
+    if ((await corruptInCache(ctx, send(all))).length > 0) {
       report.skipped++;
       continue;
     }
@@ -91,6 +96,9 @@ export async function pushPathObjects(
       throw errors.notFound(`object ${lost} is neither in the cache nor on remote "${remote.name}"`, {
         hint: 'run the command again',
       });
+    // Never upload an object that does not match its hash (it is moved aside, and reported).
+    const [corrupt] = await corruptInCache(ctx, send);
+    if (corrupt) throw ctx.cache.corrupt(corrupt.digest, corrupt.actual, corrupt.movedTo);
     await mapConcurrent(send, remote.jobs, async (d) => {
       await remote.store.put(objectKey(d), { file: ctx.cache.pathOf(d) });
       sent.objects++;

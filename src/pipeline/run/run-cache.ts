@@ -142,6 +142,47 @@ export class LocalRunCache implements RunCacheIndex {
   }
 }
 
+/**
+ * The run cache on a remote (`runs/…` beside its objects), as `gc --remote` sees it: every entry
+ * with what it restores, and removal of entries.
+ */
+export class RemoteRunCache implements RunCacheIndex {
+  readonly #store: BlobStore;
+
+  constructor(store: BlobStore) {
+    this.#store = store;
+  }
+
+  async list(): Promise<RunCacheRecord[]> {
+    const keys: Digest[] = [];
+    for await (const { key } of this.#store.list(RUN_CACHE_PREFIX)) {
+      const digest = keyOfRunCacheBlob(key);
+      if (digest) keys.push(digest);
+    }
+    return mapConcurrent(keys, 16, async (key): Promise<RunCacheRecord> => {
+      let entry: RunCacheEntry | undefined;
+      try {
+        entry = await getRemoteEntry(this.#store, key);
+      } catch (err) {
+        // A malformed entry restores nothing: it is listed without outputs.
+        if (!isCairnError(err) || err.code !== 'INTEGRITY_ERROR') throw err;
+      }
+      if (!entry) return { key };
+      const created = Date.parse(entry.created);
+      return {
+        key,
+        stage: entry.stage,
+        ...(Number.isNaN(created) ? {} : { created }),
+        outputs: entry.outs.map(pointerOf),
+      };
+    });
+  }
+
+  async remove(key: Digest): Promise<void> {
+    await this.#store.delete(runCacheBlobKey(key));
+  }
+}
+
 /** Looks a key up on a remote; undefined when the remote does not have it. */
 export async function getRemoteEntry(store: BlobStore, key: Digest): Promise<RunCacheEntry | undefined> {
   let stream: Readable;
