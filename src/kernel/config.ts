@@ -44,6 +44,10 @@ export interface CairnConfig {
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
+  server: {
+    /** `cairn server` refuses to move a gated alias to a version without a passing gate result. */
+    enforce_gates: boolean;
+  };
 }
 
 export const CONFIG_FILE = 'config.yaml';
@@ -56,6 +60,7 @@ const SECTIONS: Record<string, Record<string, Kind>> = {
   metadata: { uri: 'string' },
   cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
   log: { level: 'log-level' },
+  server: { enforce_gates: 'boolean' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
   url: 'string',
@@ -81,6 +86,7 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_FSYNC: 'cache.fsync',
   CAIRN_CACHE_PROFILE: 'cache.profile',
   CAIRN_LOG_LEVEL: 'log.level',
+  CAIRN_SERVER_ENFORCE_GATES: 'server.enforce_gates',
   CAIRN_S3_ENDPOINT: 'remotes.*.endpoint',
   CAIRN_S3_REGION: 'remotes.*.region',
   CAIRN_S3_PATH_STYLE: 'remotes.*.path_style',
@@ -303,6 +309,7 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },
+    server: { enforce_gates: (raw.server?.enforce_gates as boolean | undefined) ?? false },
   };
   if (config.core.remote !== undefined && !remotes[config.core.remote])
     throw errors.invalid(`the default remote "${config.core.remote}" is not configured`, {

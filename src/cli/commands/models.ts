@@ -1,6 +1,9 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
 import type { ModelLineage } from '../../registry/lineage/model-lineage.ts';
+import type { PromotionStore } from '../../registry/promotion/promotion-store.ts';
+import type { AliasEvent, GatePolicy } from '../../registry/promotion/promotion-types.ts';
 import type { RegistryStore } from '../../registry/registry-store.ts';
 import type { ModelVersion, RegisteredModel } from '../../registry/registry-types.ts';
 import { formatBytes, formatDuration, table } from '../format.ts';
@@ -15,6 +18,8 @@ interface TargetOpts {
 /** The registry a command works on, and how to read a version's lineage there. */
 interface OpenedRegistry {
   registry: RegistryStore;
+  /** Guarded alias moves: the workspace's gates locally, the server's own policy through a server. */
+  promotion: PromotionStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
   where: string;
 }
@@ -96,19 +101,27 @@ export function registerModels(program: Command, session: () => CliSession): voi
     });
 
   const alias = models.command('alias').description('point aliases (champion, challenger, …) at versions');
-  target(alias.command('set').description('point an alias at a version, moving it if it pointed elsewhere'))
+  target(
+    alias
+      .command('set')
+      .description(
+        'point an alias at a version, moving it if it pointed elsewhere (gated aliases: see promote)',
+      ),
+  )
     .argument('<name>')
     .argument('<alias>')
     .argument('<version>')
-    .option('--json', 'print the version the alias now names as JSON')
+    .option('--json', 'print the audit record of the move as JSON')
     .action(async (name: string, aliasName: string, version: string, opts: TargetOpts) => {
       const s = session();
-      const mv = await withRegistry(s, opts, async ({ registry }) => {
-        await registry.setRegisteredModelAlias(name, aliasName, version);
-        return registry.getModelVersionByAlias(name, aliasName);
-      });
-      if (opts.json) return s.json(mv);
-      s.out(`${name}@${aliasName} → version ${mv.version}`);
+      const event = await withRegistry(
+        s,
+        opts,
+        ({ promotion }) => promotion.moveAlias({ name, alias: aliasName, version, actor: actorName() }),
+        { gates: true },
+      );
+      if (opts.json) return s.json(event);
+      s.out(moveLine(event));
     });
   target(alias.command('delete').description('remove an alias (the version stays)'))
     .argument('<name>')
@@ -116,9 +129,93 @@ export function registerModels(program: Command, session: () => CliSession): voi
     .option('--json', 'print the result as JSON')
     .action(async (name: string, aliasName: string, opts: TargetOpts) => {
       const s = session();
-      await withRegistry(s, opts, ({ registry }) => registry.deleteRegisteredModelAlias(name, aliasName));
-      if (opts.json) return s.json({ name, alias: aliasName, deleted: true });
+      const event = await withRegistry(
+        s,
+        opts,
+        ({ promotion }) => promotion.deleteAlias(name, aliasName, actorName()),
+        {
+          gates: true,
+        },
+      );
+      if (opts.json) return s.json({ name, alias: aliasName, deleted: true, ...(event ? { event } : {}) });
       s.out(`deleted alias ${name}@${aliasName}`);
+    });
+
+  target(
+    models
+      .command('promote')
+      .description(
+        'point an alias (champion, …) at a version; a gated alias moves only to a version whose latest gate result passed',
+      ),
+  )
+    .argument('<name>', 'the registered model')
+    .argument('<version>', 'the version to promote')
+    .requiredOption('--alias <alias>', 'the alias to move, e.g. champion')
+    .option(
+      '--force',
+      'move past a failed or missing gate result (needs --reason; recorded in the audit trail)',
+    )
+    .option('--reason <text>', 'why the version is forced past its gate')
+    .option('--json', 'print the audit record of the move as JSON')
+    .action(
+      async (
+        name: string,
+        version: string,
+        opts: TargetOpts & { alias: string; force?: boolean; reason?: string },
+      ) => {
+        const s = session();
+        if (opts.reason !== undefined && !opts.force)
+          throw errors.invalid('--reason goes with --force', {
+            hint: 'a promotion that passes its gates needs no reason; add --force to override a gate',
+          });
+        const event = await withRegistry(
+          s,
+          opts,
+          ({ promotion }) =>
+            promotion.moveAlias({
+              name,
+              alias: opts.alias,
+              version,
+              ...(opts.force ? { force: true } : {}),
+              ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+              actor: actorName(),
+            }),
+          { gates: true },
+        );
+        if (opts.json) return s.json(event);
+        s.out(moveLine(event));
+      },
+    );
+
+  target(
+    models
+      .command('history')
+      .description("a model's alias moves: who moved which alias where, forced or not"),
+  )
+    .argument('<name>', 'the registered model')
+    .option('--json', 'print the audit trail as JSON')
+    .action(async (name: string, opts: TargetOpts) => {
+      const s = session();
+      const events = await withRegistry(s, opts, ({ promotion }) => promotion.aliasHistory(name));
+      if (opts.json) return s.json(events);
+      if (events.length === 0) return s.out(`No alias moves recorded for ${name}.`);
+      s.out(
+        table([
+          ['WHEN', 'ALIAS', 'CHANGE', 'GATES', 'BY', 'FORCED'],
+          ...events.map((e) => [
+            when(e.at),
+            e.alias,
+            e.action === 'delete'
+              ? `${e.from_version} → (deleted)`
+              : `${e.from_version ?? '-'} → ${e.to_version}`,
+            e.gates
+              .map((g) => `${g.gate}:${g.check_id === undefined ? 'none' : g.passed ? 'passed' : 'failed'}`)
+              .join(' ') || '-',
+            e.actor,
+            e.forced ? `yes: ${clip(e.reason ?? '', 60)}` : '-',
+          ]),
+        ]),
+      );
     });
 
   target(
@@ -185,6 +282,7 @@ async function withRegistry<T>(
   s: CliSession,
   opts: TargetOpts,
   fn: (r: OpenedRegistry) => Promise<T>,
+  needs: { gates?: boolean } = {},
 ): Promise<T> {
   const env = s.io.env;
   const uri = opts.trackingUri || env.CAIRN_TRACKING_URI || env.MLFLOW_TRACKING_URI || undefined;
@@ -198,8 +296,10 @@ async function withRegistry<T>(
         : {};
     const config = { uri, ...(token ? { token } : {}), ...basic };
     try {
+      const { HttpPromotionStore } = await import('../../registry/promotion/http/http-promotion-store.ts');
       return await fn({
         registry: new HttpRegistryStore(config),
+        promotion: new HttpPromotionStore(config),
         lineage: (name, version, verify) => fetchModelLineage(config, name, version, { verify }),
         where: uri,
       });
@@ -221,13 +321,53 @@ async function withRegistry<T>(
     const metadata = await openMetadataStore(uri);
     try {
       const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: target.defaultArtifactRoot });
-      return await fn({ ...(await localRegistry(metadata, tracking)), where: uri });
+      const policy = needs.gates ? await workspaceGates(s) : undefined;
+      return await fn({ ...(await localRegistry(metadata, tracking, policy)), where: uri });
     } finally {
       await metadata.close();
     }
   }
   const ws = await s.workspace();
-  return fn({ ...(await localRegistry(ws.metadata, await ws.tracking())), where: ws.config.metadata.uri });
+  const policy = needs.gates ? await workspaceGates(s) : undefined;
+  return fn({
+    ...(await localRegistry(ws.metadata, await ws.tracking(), policy)),
+    where: ws.config.metadata.uri,
+  });
+}
+
+/** The gated aliases of the workspace's cairn.yaml; none outside a workspace. */
+async function workspaceGates(s: CliSession): Promise<GatePolicy | undefined> {
+  let root: string;
+  try {
+    root = (await s.config()).root;
+  } catch (err) {
+    if (isCairnError(err) && err.code === 'FAILED_PRECONDITION') return undefined;
+    throw err;
+  }
+  const { gatePolicyOfFile } = await import('../../ml/gates/gate-policy.ts');
+  return gatePolicyOfFile(root);
+}
+
+/** Who runs the command, for the audit trail (a server records its authenticated caller instead). */
+function actorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function moveLine(e: AliasEvent): string {
+  const gates = e.gates.map((g) => g.gate).join(', ');
+  const how = e.forced
+    ? `forced past gate ${e.gates
+        .filter((g) => !g.ok)
+        .map((g) => g.gate)
+        .join(', ')}: ${e.reason}`
+    : gates
+      ? `gate ${gates} passed`
+      : 'not gated';
+  return `${e.name}@${e.alias} → version ${e.to_version}${e.from_version && e.from_version !== e.to_version ? ` (was ${e.from_version})` : ''} — ${how}`;
 }
 
 function latestOf(m: RegisteredModel): string {

@@ -1,6 +1,10 @@
 import type { MetadataStore } from '../../store/metadata-store.ts';
 import { SqlLoggedModelStore } from '../../tracking/sql/sql-logged-model-store.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
+import type { PromotionStore } from '../promotion/promotion-store.ts';
+import { type GatePolicy, NO_GATES } from '../promotion/promotion-types.ts';
+import { PROMOTION_MIGRATIONS } from '../promotion/sql/promotion-migrations.ts';
+import { SqlPromotionStore } from '../promotion/sql/sql-promotion-store.ts';
 import { localArtifactLocator } from '../registration/local-artifact-locator.ts';
 import { VersionRegistrar } from '../registration/version-registrar.ts';
 import type { RegistryStore } from '../registry-store.ts';
@@ -10,23 +14,28 @@ import { type ModelLineage, readModelLineage } from './model-lineage.ts';
 
 export interface LocalRegistry {
   registry: RegistryStore;
+  /** Gate results and guarded alias moves, enforcing the policy given to localRegistry. */
+  promotion: PromotionStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
 }
 
 /**
  * The registry of a metadata store opened directly (a workspace's, or one a URI names), with
- * lineage read from the same store; `--verify` can re-hash packages kept on this machine.
+ * lineage read from the same store; `--verify` can re-hash packages kept on this machine. Alias
+ * moves through `promotion` enforce `policy`.
  */
 export async function localRegistry(
   metadata: MetadataStore,
   tracking: TrackingStore,
+  policy: GatePolicy = NO_GATES,
 ): Promise<LocalRegistry> {
-  await metadata.migrate(REGISTRY_MIGRATIONS);
+  await metadata.migrate([...REGISTRY_MIGRATIONS, ...PROMOTION_MIGRATIONS]);
   const registry = new SqlRegistryStore(metadata);
   const loggedModels = new SqlLoggedModelStore(metadata, tracking);
   const registrar = new VersionRegistrar({ registry, tracking, loggedModels, locate: localArtifactLocator });
   return {
     registry,
+    promotion: new SqlPromotionStore(metadata, policy),
     lineage: (name, version, verify) =>
       readModelLineage(
         { registry, tracking, loggedModels, packageHashOf: (source) => registrar.packageHashOf(source) },
