@@ -366,8 +366,8 @@ function moveLine(e: AliasEvent): string {
         .join(', ')}: ${e.reason}`
     : gates
       ? `gate ${gates} passed`
-      : 'not gated';
-  return `${e.name}@${e.alias} → version ${e.to_version}${e.from_version && e.from_version !== e.to_version ? ` (was ${e.from_version})` : ''} — ${how}`;
+      : '';
+  return `${e.name}@${e.alias} → version ${e.to_version}${e.from_version && e.from_version !== e.to_version ? ` (was ${e.from_version})` : ''}${how ? ` — ${how}` : ''}`;
 }
 
 function latestOf(m: RegisteredModel): string {
