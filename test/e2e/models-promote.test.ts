@@ -128,6 +128,18 @@ describe('cairn models promote: gated aliases through the CLI', () => {
       const table = await run('history', 'income');
       assert.match(table.stdout, /^WHEN\s+ALIAS\s+CHANGE\s+GATES\s+BY\s+FORCED/);
       assert.match(table.stdout, /champion\s+1 → 2\s+income:failed\s+\S+\s+yes: incident 7 hotfix/);
+      const checks = await cairnJson<{ gate: string; passed: boolean; created_by: string }[]>(
+        ['models', 'checks', 'income/2', ...target],
+        { cwd: ws },
+      );
+      assert.deepEqual(
+        checks.map((c) => [c.gate, c.passed, c.created_by]),
+        [['income', false, 'ci']],
+      );
+      assert.match(
+        (await run('checks', 'income@challenger')).stdout,
+        /No gate results or evaluations recorded for income@challenger/,
+      );
       const shown = await cairnJson<{ aliases: { alias: string; version: string }[] }>(
         ['models', 'show', 'income', ...target],
         { cwd: ws },
