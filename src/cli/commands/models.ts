@@ -189,6 +189,38 @@ export function registerModels(program: Command, session: () => CliSession): voi
 
   target(
     models
+      .command('checks')
+      .description("a version's gate results and evaluations, newest first (what promotion checks)"),
+  )
+    .argument('<name/version>', 'the version, as name/version or name@alias')
+    .option('--gate <name>', 'only the results of this gate')
+    .option('--json', 'print the results as JSON')
+    .action(async (ref: string, opts: TargetOpts & { gate?: string }) => {
+      const s = session();
+      const parsed = parseRef(ref, true);
+      const checks = await withRegistry(s, opts, async ({ registry, promotion }) => {
+        const version = parsed.version ?? (await versionOf(registry, parsed)).version;
+        return promotion.listChecks(parsed.name, version, opts.gate ? { gate: opts.gate } : {});
+      });
+      if (opts.json) return s.json(checks);
+      if (checks.length === 0) return s.out(`No gate results or evaluations recorded for ${ref}.`);
+      s.out(
+        table([
+          ['ID', 'WHEN', 'KIND', 'GATE', 'RESULT', 'BY'],
+          ...checks.map((c) => [
+            c.id,
+            when(c.created_at),
+            c.kind,
+            c.gate ?? '-',
+            c.kind === 'gate' ? (c.passed ? 'passed' : 'FAILED') : '-',
+            c.created_by,
+          ]),
+        ]),
+      );
+    });
+
+  target(
+    models
       .command('history')
       .description("a model's alias moves: who moved which alias where, forced or not"),
   )
