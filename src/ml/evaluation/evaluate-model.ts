@@ -35,6 +35,12 @@ export async function evaluateModel(
     const column = requireColumn(table, spec.column, options.data, 'slice column');
     return { spec, column: { name: column.name, numeric: column.kind === 'number', values: column.values } };
   });
+  for (const input of runtime.inputs)
+    if (!findColumn(table, input.name))
+      throw errors.invalid(`${options.data} has no column ${input.name}, which the model takes as input`, {
+        details: { path: options.data, column: input.name },
+        hint: `the model's inputs are ${runtime.inputs.map((i) => i.name).join(', ')}`,
+      });
   const prediction = await runtime.predict(table);
   return evaluate(predictionsOf(runtime, prediction, target, options.data), {
     target: options.target,
