@@ -161,8 +161,10 @@ const INVALID: Record<string, string> = {
   'gate without data': 'gates:\n  g: { target: y, rules: [f1 > 0.5] }\n',
   'unknown gate key': 'gates:\n  g: { data: d.csv, target: y, rules: [f1 > 0.5], rule: [] }\n',
   'gate rule of an unknown kind': 'gates:\n  g: { data: d.csv, target: y, rules: [{ drift: x }] }\n',
-  'slice rule without max_gap': 'gates:\n  g: { data: d.csv, target: y, rules: [{ slice: sex, metric: f1 }] }\n',
-  'invariance rule with perturb 2': 'gates:\n  g:\n    data: d.csv\n    target: y\n    rules:\n      - invariance: { column: x, perturb: 2, max_prediction_change: 0.1 }\n',
+  'slice rule without max_gap':
+    'gates:\n  g: { data: d.csv, target: y, rules: [{ slice: sex, metric: f1 }] }\n',
+  'invariance rule with perturb 2':
+    'gates:\n  g:\n    data: d.csv\n    target: y\n    rules:\n      - invariance: { column: x, perturb: 2, max_prediction_change: 0.1 }\n',
 };
 
 describe('cairn.yaml JSON Schema', () => {
