@@ -31,6 +31,7 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
     load: async () => (await import('./commands/pipeline-definition.ts')).registerPipelineDefinition,
   },
   { names: ['run'], load: async () => (await import('./commands/run.ts')).registerRun },
+  { names: ['worker'], load: async () => (await import('./commands/worker.ts')).registerWorker },
   { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
   { names: ['train'], load: async () => (await import('./commands/train.ts')).registerTrain },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },

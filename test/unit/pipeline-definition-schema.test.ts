@@ -58,6 +58,7 @@ const VALID: Record<string, string> = {
     '    outs: [models/m, { logs/: { cache: false, persist: true } }, { plain: }]',
     '    metrics: [m.json]',
     '    plots: [{ p.json: { cache: true } }]',
+    '    queue: gpu',
     '',
   ].join('\n'),
   'empty optional keys and reserved sections': [
@@ -165,6 +166,8 @@ const INVALID: Record<string, string> = {
     'gates:\n  g: { data: d.csv, target: y, rules: [{ slice: sex, metric: f1 }] }\n',
   'invariance rule with perturb 2':
     'gates:\n  g:\n    data: d.csv\n    target: y\n    rules:\n      - invariance: { column: x, perturb: 2, max_prediction_change: 0.1 }\n',
+  'queue with a space': 'stages:\n  a:\n    cmd: x\n    queue: big gpu\n',
+  'queue not a string': 'stages:\n  a:\n    cmd: x\n    queue: [gpu]\n',
 };
 
 describe('cairn.yaml JSON Schema', () => {
