@@ -1,28 +1,13 @@
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
+import { errors } from '../../kernel/errors.ts';
 import type { ModelLineage } from '../../registry/lineage/model-lineage.ts';
-import type { PromotionStore } from '../../registry/promotion/promotion-store.ts';
-import type { AliasEvent, GatePolicy } from '../../registry/promotion/promotion-types.ts';
+import type { AliasEvent } from '../../registry/promotion/promotion-types.ts';
 import type { RegistryStore } from '../../registry/registry-store.ts';
 import type { ModelVersion, RegisteredModel } from '../../registry/registry-types.ts';
 import { formatBytes, formatDuration, table } from '../format.ts';
+import { actorName, type TargetOpts, withRegistry } from '../registry-target.ts';
 import type { CliSession } from '../session.ts';
-
-interface TargetOpts {
-  trackingUri?: string;
-  token?: string;
-  json?: boolean;
-}
-
-/** The registry a command works on, and how to read a version's lineage there. */
-interface OpenedRegistry {
-  registry: RegistryStore;
-  /** Guarded alias moves: the workspace's gates locally, the server's own policy through a server. */
-  promotion: PromotionStore;
-  lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
-  where: string;
-}
+import { registerModelsRegister } from './models-register.ts';
 
 const LIST_PAGE = 1000;
 
@@ -99,6 +84,8 @@ export function registerModels(program: Command, session: () => CliSession): voi
         printVersion(s, version);
       });
     });
+
+  registerModelsRegister(models, target, session);
 
   const alias = models.command('alias').description('point aliases (champion, challenger, …) at versions');
   target(
@@ -307,86 +294,6 @@ async function allVersions(registry: RegistryStore, name: string): Promise<Model
     token = page.next_page_token;
   } while (token);
   return out;
-}
-
-/** Opens the registry the options and environment name, runs `fn`, and closes it. */
-async function withRegistry<T>(
-  s: CliSession,
-  opts: TargetOpts,
-  fn: (r: OpenedRegistry) => Promise<T>,
-  needs: { gates?: boolean } = {},
-): Promise<T> {
-  const env = s.io.env;
-  const uri = opts.trackingUri || env.CAIRN_TRACKING_URI || env.MLFLOW_TRACKING_URI || undefined;
-  if (uri && /^https?:\/\//i.test(uri)) {
-    const { HttpRegistryStore } = await import('../../registry/http/http-registry-store.ts');
-    const { fetchModelLineage } = await import('../../registry/http/http-model-lineage.ts');
-    const token = opts.token || env.CAIRN_TRACKING_TOKEN || env.MLFLOW_TRACKING_TOKEN || undefined;
-    const basic =
-      !token && env.MLFLOW_TRACKING_USERNAME
-        ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? '' }
-        : {};
-    const config = { uri, ...(token ? { token } : {}), ...basic };
-    try {
-      const { HttpPromotionStore } = await import('../../registry/promotion/http/http-promotion-store.ts');
-      return await fn({
-        registry: new HttpRegistryStore(config),
-        promotion: new HttpPromotionStore(config),
-        lineage: (name, version, verify) => fetchModelLineage(config, name, version, { verify }),
-        where: uri,
-      });
-    } catch (err) {
-      if (isCairnError(err) && err.code === 'UNAUTHENTICATED' && !err.hint)
-        throw new CairnError(err.code, err.message, {
-          cause: err,
-          hint: 'set CAIRN_TRACKING_TOKEN (or MLFLOW_TRACKING_TOKEN) to a token of the server, or pass --token',
-        });
-      throw err;
-    }
-  }
-  const { localRegistry } = await import('../../registry/lineage/local-registry.ts');
-  if (uri && /^(sqlite|postgres(ql)?):/i.test(uri)) {
-    const { resolveTrackingTarget } = await import('../../sdk/tracking-uri.ts');
-    const { openMetadataStore } = await import('../../store/open-metadata-store.ts');
-    const { SqlTrackingStore } = await import('../../tracking/sql/sql-tracking-store.ts');
-    const target = await resolveTrackingTarget({ uri, env, cwd: s.cwd });
-    const metadata = await openMetadataStore(uri);
-    try {
-      const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: target.defaultArtifactRoot });
-      const policy = needs.gates ? await workspaceGates(s) : undefined;
-      return await fn({ ...(await localRegistry(metadata, tracking, policy)), where: uri });
-    } finally {
-      await metadata.close();
-    }
-  }
-  const ws = await s.workspace();
-  const policy = needs.gates ? await workspaceGates(s) : undefined;
-  return fn({
-    ...(await localRegistry(ws.metadata, await ws.tracking(), policy)),
-    where: ws.config.metadata.uri,
-  });
-}
-
-/** The gated aliases of the workspace's cairn.yaml; none outside a workspace. */
-async function workspaceGates(s: CliSession): Promise<GatePolicy | undefined> {
-  let root: string;
-  try {
-    root = (await s.config()).root;
-  } catch (err) {
-    if (isCairnError(err) && err.code === 'FAILED_PRECONDITION') return undefined;
-    throw err;
-  }
-  const { gatePolicyOfFile } = await import('../../ml/gates/gate-policy.ts');
-  return gatePolicyOfFile(root);
-}
-
-/** Who runs the command, for the audit trail (a server records its authenticated caller instead). */
-function actorName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 function moveLine(e: AliasEvent): string {

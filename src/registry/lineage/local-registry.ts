@@ -17,6 +17,8 @@ export interface LocalRegistry {
   /** Gate results and guarded alias moves, enforcing the policy given to localRegistry. */
   promotion: PromotionStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
+  /** Creates versions as the server does: lineage tags and the package hash recorded. */
+  versions: VersionRegistrar;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function localRegistry(
   return {
     registry,
     promotion: new SqlPromotionStore(metadata, policy),
+    versions: registrar,
     lineage: (name, version, verify) =>
       readModelLineage(
         { registry, tracking, loggedModels, packageHashOf: (source) => registrar.packageHashOf(source) },
