@@ -260,6 +260,10 @@ describe('cairn eval and cairn gate', () => {
       (await cairn(['models', 'promote', 'churn', '2', '--alias', 'champion'], { cwd: ws })).code,
       0,
     );
+    // A package directory is compared with the registry's champion too, and not recorded anywhere.
+    const dir = await cairn(['gate', 'models/v1', '--gate', 'churn'], { cwd: ws });
+    assert.match(dir.stdout, /^gate churn on models\/v1: data\/test\.csv \(800 rows\), champion churn\/2\n/);
+    assert.match(dir.stdout, /not recorded: a package directory is not a registry version/);
     const refused = await cairn(['models', 'promote', 'churn', '2', '--alias', 'strict-champion'], {
       cwd: ws,
     });

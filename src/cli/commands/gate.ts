@@ -11,7 +11,7 @@ import { parseModelsUri } from '../../registry/registration/version-source.ts';
 import type { RegistryStore } from '../../registry/registry-store.ts';
 import { table } from '../format.ts';
 import { type ModelSource, withModelSource } from '../model-source.ts';
-import { actorName, type TargetOpts } from '../registry-target.ts';
+import { actorName, type TargetOpts, withRegistry } from '../registry-target.ts';
 import { ReportedFailure } from '../reported-failure.ts';
 import type { CliSession } from '../session.ts';
 
@@ -73,7 +73,14 @@ async function runGateCommand(s: CliSession, model: string, opts: GateOpts): Pro
       ),
     ];
     const resolved = new Map<string, string | 'first-version'>();
-    for (const alias of aliases) resolved.set(alias, await aliasVersion(candidate, gate, alias));
+    const lookUp = async (registry: RegistryStore) => {
+      for (const alias of aliases) resolved.set(alias, await aliasVersion(registry, candidate, gate, alias));
+    };
+    if (aliases.length > 0)
+      // A directory's champion is looked up in the registry the options name (the workspace's by default).
+      await (candidate.opened
+        ? lookUp(candidate.opened.registry)
+        : withRegistry(s, opts, (r) => lookUp(r.registry)));
     return withSubjects(s, opts, candidate, gate.model, [...resolved], async (subjects) => {
       const gated = await runGate({
         gate,
@@ -155,17 +162,13 @@ function registeredName(model: string): string | undefined {
  * model has no version but the candidate. Any other missing alias is an error naming it.
  */
 async function aliasVersion(
+  registry: RegistryStore,
   candidate: ModelSource,
   gate: GateDefinition,
   alias: string,
 ): Promise<string | 'first-version'> {
-  const registry = candidate.opened?.registry;
   const rule = gate.rules.find((r) => (r.kind === 'relative' || r.kind === 'signature') && r.alias === alias);
   const where = rule ? ` (rule "${rule.text}", cairn.yaml:${rule.line})` : '';
-  if (!registry)
-    throw errors.invalid(`gate ${gate.name} compares with ${alias}${where}, which needs the registry`, {
-      hint: `gate a registry version (models:/${gate.model}/<version>) instead of a directory`,
-    });
   try {
     return (await registry.getModelVersionByAlias(gate.model, alias)).version;
   } catch (err) {
@@ -239,12 +242,12 @@ async function withSubjects<T>(
 }
 
 async function printResult(s: CliSession, r: GateResult): Promise<void> {
-  const { gateTableRows } = await import('../../ml/report/gate-summary.ts');
+  const { gateTableRows, shownDetail } = await import('../../ml/report/gate-summary.ts');
   s.out(
     `gate ${r.gate} on ${r.model}: ${r.data.path} (${r.data.rows} rows)${r.champion ? `, champion ${r.champion.name}/${r.champion.version}` : ''}`,
   );
   s.out(table(gateTableRows(r)));
-  for (const rule of r.rules) if (!rule.passed && rule.detail) s.out(`  ${rule.rule}: ${rule.detail}`);
+  for (const rule of r.rules) if (rule.detail && shownDetail(rule)) s.out(`  ${rule.rule}: ${rule.detail}`);
   const failed = r.rules.filter((x) => !x.passed).length;
   s.out(r.passed ? `PASSED: all ${r.rules.length} rules` : `FAILED: ${failed} of ${r.rules.length} rules`);
   if (r.version) s.out(`recorded on ${r.version.name}/${r.version.version}`);

@@ -16,7 +16,7 @@ export function gateTableRows(result: GateResult): string[][] {
 }
 
 function valueText(r: RuleOutcome): string {
-  if (r.value === undefined) return 'undefined';
+  if (r.value === undefined) return r.passed ? '-' : 'undefined';
   return r.kind === 'latency' ? `${formatMetric(r.value)} ms` : formatMetric(r.value);
 }
 
@@ -46,7 +46,7 @@ export function gateSummaryMarkdown(result: GateResult): string {
     ),
     '',
   ];
-  const details = result.rules.filter((r) => r.detail !== undefined && (!r.passed || r.kind === 'slice_gap'));
+  const details = result.rules.filter((r) => r.detail !== undefined && shownDetail(r));
   if (details.length > 0) {
     for (const r of details) lines.push(`- \`${cell(r.rule)}\`: ${cell(r.detail as string)}`);
     lines.push('');
@@ -59,4 +59,9 @@ export function gateSummaryMarkdown(result: GateResult): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** Details worth a line: why a rule failed, the widest slice gap, and a rule passed for want of a champion. */
+export function shownDetail(r: RuleOutcome): boolean {
+  return !r.passed || r.kind === 'slice_gap' || (r.value === undefined && r.detail !== undefined);
 }
