@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Evaluation } from '../../src/ml/evaluation/evaluate.ts';
 import type { GateResult } from '../../src/ml/gates/gate-result.ts';
 import { OnnxRuntime } from '../../src/ml/runtime/onnx-runtime.ts';
 import { readTable } from '../../src/ml/table/read-table.ts';
 import { findColumn } from '../../src/ml/table/table.ts';
+import { type RunningServer, startServerProcess } from '../compat/server-process.ts';
 import { cairn, cairnJson, newWorkspace, writeFiles } from '../support/cli.ts';
 import { syntheticCsv } from '../support/ml-data.ts';
 import { pythonReference } from '../support/python-reference.ts';
@@ -300,7 +301,14 @@ describe('cairn eval and cairn gate', () => {
 });
 
 const python = pythonGate();
-describe('a scikit-learn model converted by skl2onnx: import, eval and gate', { skip: python.skip }, () => {
+describe('a scikit-learn model converted by skl2onnx: import, eval and gate through a gated server', {
+  skip: python.skip,
+}, () => {
+  let server: RunningServer | undefined;
+  after(async () => {
+    await server?.stop();
+  });
+
   it('evaluates with metrics equal to scikit-learn’s on the same labels and scores, and passes its gate', async () => {
     const ws = await newWorkspace();
     copyFileSync(await syntheticCsv({ rows: 1500, seed: 41 }), join(ws, 'train.csv'));
@@ -325,12 +333,26 @@ describe('a scikit-learn model converted by skl2onnx: import, eval and gate', { 
       { cwd: ws },
     );
     assert.equal(imported.code, 0, imported.stderr);
-    assert.equal((await cairn(['models', 'register', 'models/skl', '--name', 'skl'], { cwd: ws })).code, 0);
+    // CI's path: the model goes to a team server that enforces the gates, and is gated from there.
+    server = await startServerProcess(['--enforce-gates', '--artifacts', join(ws, 'server-artifacts')], {
+      cwd: ws,
+    });
+    const remote = ['--tracking-uri', server.url];
+    const registered = await cairn(['models', 'register', 'models/skl', '--name', 'skl', ...remote], {
+      cwd: ws,
+    });
+    assert.equal(registered.code, 0, registered.stderr);
+    const early = await cairn(['models', 'promote', 'skl', '1', '--alias', 'champion', ...remote], {
+      cwd: ws,
+    });
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /gate skl has no result for version 1/);
 
     const e = await cairnJson<EvalJson>(
-      ['eval', 'models:/skl/1', '--data', 'data/test.csv', '--target', 'y', '--slice', 'color'],
+      ['eval', 'models:/skl/1', '--data', 'data/test.csv', '--target', 'y', '--slice', 'color', ...remote],
       { cwd: ws },
     );
+    assert.match(e.recorded_on ?? '', /^skl\/1 /);
     // scikit-learn's metrics on the labels and the scores ONNX Runtime gives for the same rows.
     const { table } = await readTable(join(ws, 'data/test.csv'));
     const runtime = await OnnxRuntime.open(join(ws, 'models/skl'));
@@ -374,7 +396,7 @@ describe('a scikit-learn model converted by skl2onnx: import, eval and gate', { 
         `recall of ${g.label}`,
       );
 
-    const gate = await cairn(['gate', 'models:/skl/1', '--json'], { cwd: ws });
+    const gate = await cairn(['gate', 'models:/skl/1', '--json', ...remote], { cwd: ws });
     assert.equal(gate.code, 0, gate.stderr || gate.stdout);
     const result = JSON.parse(gate.stdout) as GateResult;
     assert.equal(result.passed, true);
@@ -382,10 +404,11 @@ describe('a scikit-learn model converted by skl2onnx: import, eval and gate', { 
       result.rules.find((r) => r.kind === 'signature')?.detail ?? '',
       /no champion yet: the first version/,
     );
-    assert.equal(
-      (await cairn(['models', 'promote', 'skl', '1', '--alias', 'champion'], { cwd: ws })).code,
-      0,
-    );
+    const promoted = await cairn(['models', 'promote', 'skl', '1', '--alias', 'champion', ...remote], {
+      cwd: ws,
+    });
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.equal(promoted.stdout, 'skl@champion → version 1 — gate skl passed\n');
   });
 });
 
