@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { binaryMetrics } from '../../src/ml/metrics/binary-metrics.ts';
 import { multiclassMetrics } from '../../src/ml/metrics/multiclass-metrics.ts';
@@ -128,6 +129,20 @@ describe('gates in cairn.yaml', () => {
     await assert.rejects(loadPipeline(root), {
       message: /^cairn\.yaml:8: gate g: rule "auc > 0\.5": unknown metric "auc"/,
     });
+  });
+
+  it('reads the gates example of docs/models.md', async () => {
+    const doc = readFileSync(new URL('../../docs/models.md', import.meta.url), 'utf8');
+    const example = [...doc.matchAll(/```yaml\n(# cairn\.yaml\ngates:[\s\S]*?)```/g)].map(
+      (m) => m[1] as string,
+    );
+    assert.equal(example.length, 1);
+    const [gate] = await loadGates(await workspace(example[0] as string));
+    assert.deepEqual(
+      gate?.rules.map((r) => r.kind),
+      ['metric', 'relative', 'slice_gap', 'latency', 'signature', 'invariance'],
+    );
+    assert.deepEqual([gate?.model, gate?.aliases, gate?.threshold], ['income', ['champion'], '0.5']);
   });
 
   it('names the same metrics that src/ml/metrics computes', () => {
