@@ -82,12 +82,21 @@ async function runGateCommand(s: CliSession, model: string, opts: GateOpts): Pro
         ? lookUp(candidate.opened.registry)
         : withRegistry(s, opts, (r) => lookUp(r.registry)));
     return withSubjects(s, opts, candidate, gate.model, [...resolved], async (subjects) => {
+      // Steps: the candidate's evaluation, each champion's, and the latency and invariance rules.
+      const progress = s.progress(opts.json ?? false);
+      const champions = [...subjects.aliases.values()].filter((a) => a !== 'first-version').length;
+      const total =
+        1 + champions + gate.rules.filter((r) => r.kind === 'latency' || r.kind === 'invariance').length;
+      let done = 0;
       const gated = await runGate({
         gate,
         candidate: subjects.candidate,
         resolveAlias: async (alias) => subjects.aliases.get(alias) ?? 'first-version',
         table: rows,
         data,
+        ...(progress
+          ? { onStep: (phase: string) => progress({ phase, done: done++, total, unit: 'stages' }) }
+          : {}),
       });
       if (candidate.version && candidate.opened)
         await candidate.opened.promotion.recordCheck(
