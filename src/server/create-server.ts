@@ -8,6 +8,7 @@ import Fastify, {
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
+import type { PromotionStore } from '../registry/promotion/promotion-store.ts';
 import type { RegistryStore } from '../registry/registry-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { LoggedModelStore } from '../tracking/logged-model-store.ts';
@@ -25,6 +26,8 @@ export interface ServerDeps {
   /** MLflow 3 logged models; routes that need them build a SQL store on `metadata` when absent. */
   loggedModels?: LoggedModelStore;
   registry: RegistryStore;
+  /** Gate results and guarded alias moves; default: SQL on `metadata`, with no gates enforced. */
+  promotion?: PromotionStore;
   /** Where run artifacts live (the artifact proxy reads and writes here). */
   artifacts: BlobStore;
   /**

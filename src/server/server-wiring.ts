@@ -4,6 +4,9 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import { openBlobStore, parseBlobUrl } from '../blobs/open-blob-store.ts';
 import type { RemoteConfig } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logging.ts';
+import type { GatePolicy } from '../registry/promotion/promotion-types.ts';
+import { PROMOTION_MIGRATIONS } from '../registry/promotion/sql/promotion-migrations.ts';
+import { SqlPromotionStore } from '../registry/promotion/sql/sql-promotion-store.ts';
 import { REGISTRY_MIGRATIONS } from '../registry/sql/registry-migrations.ts';
 import { SqlRegistryStore } from '../registry/sql/sql-registry-store.ts';
 import { AuthStore } from '../security/auth-store.ts';
@@ -15,6 +18,7 @@ import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
+import { promotionRoutes } from './api/promotion-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
 import type { RouteModule, ServerDeps } from './create-server.ts';
@@ -42,7 +46,7 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
-export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes];
+export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, promotionRoutes];
 
 /** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info, /health and /version). */
 export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, mlflowHealthRoutes];
@@ -65,6 +69,7 @@ export const SERVER_MIGRATIONS = [
   ...TRACKING_MIGRATIONS,
   ...LOGGED_MODEL_MIGRATIONS,
   ...REGISTRY_MIGRATIONS,
+  ...PROMOTION_MIGRATIONS,
   ...SECURITY_MIGRATIONS,
 ];
 
@@ -77,6 +82,8 @@ export interface ServerBackendsConfig {
   /** `file:///abs/dir` (or `/abs/dir`) or `s3://bucket/prefix`. */
   artifactsUri: string;
   s3?: ArtifactS3Settings;
+  /** The gated aliases the registry enforces (default: none). */
+  gatePolicy?: GatePolicy;
   log: Logger;
 }
 
@@ -112,6 +119,7 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     tracking,
     loggedModels: new SqlLoggedModelStore(metadata, tracking),
     registry: new SqlRegistryStore(metadata),
+    promotion: new SqlPromotionStore(metadata, config.gatePolicy),
     artifacts,
     artifactsUri,
     metadata,
