@@ -26,6 +26,17 @@ const WRITE = 'POST PUT PATCH DELETE';
 export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: '*', path: '/healthz', access: 'public' },
   { methods: '*', path: '/readyz', access: 'public' },
+  // The web UI: its files and the addresses of its pages hold no data (a page asks the API for
+  // that, with credentials), so any browser can load it and be shown the sign-in form.
+  { methods: READ, path: '/', access: 'public' },
+  { methods: READ, path: '/assets/**', access: 'public' },
+  { methods: READ, path: '/experiments/**', access: 'public' },
+  { methods: READ, path: '/runs/**', access: 'public' },
+  { methods: READ, path: '/compare', access: 'public' },
+  { methods: READ, path: '/models/**', access: 'public' },
+  { methods: READ, path: '/signin', access: 'public' },
+  // Signing the web UI in and out: the handlers check the credentials they are given.
+  { methods: '*', path: '/api/v1/session', access: 'public' },
   // Managing users and tokens, Cairn's and MLflow's auth API alike.
   { methods: '*', path: '/api/v1/users/**', access: 'admin' },
   { methods: '*', path: '/api/v1/tokens/**', access: 'admin' },
