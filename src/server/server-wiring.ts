@@ -16,6 +16,7 @@ import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
+import { trackingRoutes } from './api/tracking-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
@@ -44,7 +45,7 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
-export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, sessionRoutes];
+export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, trackingRoutes, sessionRoutes];
 
 /**
  * Route modules that register full paths themselves (the artifact proxy, MLflow 3's

@@ -11,6 +11,7 @@ import type {
   Tag,
   UpdateRunOptions,
 } from './tracking-types.ts';
+import type { TrackingViews } from './tracking-views.ts';
 
 /**
  * Experiment tracking, with MLflow's semantics: the operations of MLflow's tracking REST API.
@@ -52,4 +53,7 @@ export interface TrackingStore {
     key: string,
     options?: { max_results?: number; page_token?: string },
   ): Promise<Page<Metric>>;
+
+  /** Read models for browsing at scale (the web UI); offered by stores that query a database. */
+  readonly views?: TrackingViews;
 }

@@ -57,7 +57,8 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: WRITE, path: '{mlflow}/**', access: 'editor' },
   { methods: READ, path: '{artifacts}/**', access: 'viewer' },
   { methods: WRITE, path: '{artifacts}/**', access: 'editor' },
-  // Cairn's own API.
+  // Cairn's own API; searches with long bodies are reads sent as POST.
+  { methods: 'POST', path: '/api/v1/runs/search', access: 'viewer' },
   { methods: READ, path: '/api/v1/**', access: 'viewer' },
   // MLflow 3 clients ask what the server supports before moving artifacts.
   { methods: READ, path: '/api/3.0/mlflow/server-info', access: 'viewer' },
