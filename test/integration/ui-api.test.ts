@@ -67,14 +67,14 @@ describe('the web UI read API', () => {
 
   it('answers a window of the runs table with chosen columns, and the columns there are', async () => {
     const page = ok(
-      await get(
+      await post(
         server.app,
-        '/runs',
+        '/runs/search',
         {
-          experiment_id: experiment,
+          experiment_ids: [experiment],
           filter: "params.lr = '0.1'",
-          column: ['metrics.loss', 'tags.team'],
-          limit: '10',
+          columns: ['metrics.loss', 'tags.team'],
+          limit: 10,
         },
         '/api/v1',
       ),
@@ -90,10 +90,10 @@ describe('the web UI read API', () => {
     const columns = ok(await get(server.app, '/runs/columns', { experiment_id: experiment }, '/api/v1'));
     assert.deepEqual(columns.params, ['lr']);
     assert.deepEqual(columns.metrics, ['loss']);
-    const wrong = await get(
+    const wrong = await post(
       server.app,
-      '/runs',
-      { experiment_id: experiment, filter: 'metrics.loss >' },
+      '/runs/search',
+      { experiment_ids: [experiment], filter: 'metrics.loss >' },
       '/api/v1',
     );
     assert.equal(wrong.statusCode, 400);
