@@ -28,7 +28,7 @@ export interface RunTableOptions {
   viewType?: ViewType | undefined;
   offset: number;
   limit: number;
-  /** Only these keys (e.g. `params.lr`, `metrics.loss`, `tags.team`); all when absent. */
+  /** Only these keys (e.g. `params.lr`, `metrics.loss`, `tags.team`, `metrics.*` for every metric); all when absent. */
   columns?: readonly string[] | undefined;
 }
 

@@ -255,6 +255,19 @@ for (const backend of backends())
       assert.deepEqual(Object.keys(first?.metrics ?? {}), ['rmse']);
       assert.equal(first?.metrics.rmse, reference?.data.metrics.find((m) => m.key === 'rmse')?.value);
       assert.deepEqual(Object.keys(first?.tags ?? {}), ['team']);
+      const kinds = await views.runTable({
+        experimentIds: [experiment],
+        filter,
+        orderBy,
+        offset: 2,
+        limit: 1,
+        columns: ['params.*', 'metrics.rmse'],
+      });
+      assert.deepEqual(kinds.runs[0]?.params, {
+        depth: reference?.data.params.find((p) => p.key === 'depth')?.value,
+        lr: '0.01',
+      });
+      assert.deepEqual(kinds.runs[0]?.tags, {});
       const everything = await views.runTable({ experimentIds: [experiment], offset: 0, limit: 1 });
       assert.equal(everything.total, 33);
       assert.ok('mlflow.runName' in (everything.runs[0]?.tags ?? {}), 'without columns: every tag');
@@ -264,7 +277,7 @@ for (const backend of backends())
       );
       await assert.rejects(
         views.runTable({ experimentIds: [experiment], offset: 0, limit: 5, columns: ['lr'] }),
-        /invalid column "lr": use params.<key>, metrics.<key> or tags.<key>/,
+        /invalid column "lr": use params.<key>, metrics.<key> or tags.<key> \(<kind>.\* for every key\)/,
       );
     });
 

@@ -78,7 +78,8 @@ export const RUN_TABLE_ROUTE_SCHEMA = {
       columns: {
         ...strings,
         maxItems: 10_000,
-        description: '`params.<key>`, `metrics.<key>` or `tags.<key>`; every column without it',
+        description:
+          '`params.<key>`, `metrics.<key>` or `tags.<key>`, or `<kind>.*` for every key of a kind; every column without it',
       },
     },
   },

@@ -15,16 +15,24 @@ import { buildRunCount, buildRunSearch } from './run-search.ts';
 const COLUMN_KINDS = { params: 'tracking_params', metrics: 'tracking_latest_metrics', tags: 'tracking_tags' };
 type ColumnKind = keyof typeof COLUMN_KINDS;
 
-/** `params.lr`, `metrics.loss`, `tags.team` → keys by kind; undefined → every key. */
-function columnKeys(columns: readonly string[] | undefined): Record<ColumnKind, string[]> | undefined {
+/** The keys of one kind a table asks for: a list, or every key (`params.*`). */
+type KindKeys = string[] | 'all';
+
+/** `params.lr`, `metrics.loss`, `tags.team`, `metrics.*` → keys by kind; undefined → every key. */
+function columnKeys(columns: readonly string[] | undefined): Record<ColumnKind, KindKeys> | undefined {
   if (columns === undefined) return undefined;
-  const keys: Record<ColumnKind, string[]> = { params: [], metrics: [], tags: [] };
+  const keys: Record<ColumnKind, KindKeys> = { params: [], metrics: [], tags: [] };
   for (const column of columns) {
     const dot = column.indexOf('.');
     const kind = column.slice(0, dot) as ColumnKind;
     if (dot < 1 || !(kind in COLUMN_KINDS) || dot === column.length - 1)
-      throw errors.invalid(`invalid column "${column}": use params.<key>, metrics.<key> or tags.<key>`);
-    keys[kind].push(column.slice(dot + 1));
+      throw errors.invalid(
+        `invalid column "${column}": use params.<key>, metrics.<key> or tags.<key> (<kind>.* for every key)`,
+      );
+    const key = column.slice(dot + 1);
+    const list = keys[kind];
+    if (key === '*') keys[kind] = 'all';
+    else if (list !== 'all') list.push(key);
   }
   return keys;
 }
@@ -65,14 +73,14 @@ export async function queryRunTable(db: SqlExecutor, options: RunTableOptions): 
 async function tableRows(
   db: SqlExecutor,
   ids: string[],
-  keys: Record<ColumnKind, string[]> | undefined,
+  keys: Record<ColumnKind, KindKeys> | undefined,
 ): Promise<RunTableRow[]> {
   if (ids.length === 0) return [];
   const { sql: list, params } = inList(ids);
   const values = (kind: ColumnKind) => {
-    const wanted = keys?.[kind];
-    if (wanted && wanted.length === 0) return Promise.resolve([]);
-    const keyList = wanted ? inList(wanted) : undefined;
+    const wanted = keys?.[kind] ?? 'all';
+    if (wanted !== 'all' && wanted.length === 0) return Promise.resolve([]);
+    const keyList = wanted === 'all' ? undefined : inList(wanted);
     const columns = kind === 'metrics' ? 'run_uuid, key, value, is_nan' : 'run_uuid, key, value';
     const sql = `SELECT ${columns} FROM ${COLUMN_KINDS[kind]} WHERE run_uuid ${list}${keyList ? ` AND key ${keyList.sql}` : ''}`;
     const all: SqlValue[] = [...params, ...(keyList?.params ?? [])];
