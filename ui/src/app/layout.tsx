@@ -62,10 +62,12 @@ export function Layout() {
   // Judged on the matched route, not the address: while the router moves to /signin the old page
   // is still the match and must not render (it would ask for data without credentials).
   const onSignIn = useRouterState({ select: (s) => s.matches.some((m) => m.routeId === '/signin') });
-  const mustSignIn = session.auth_enabled && !session.signed_in && !onSignIn;
+  const signedOut = session.auth_enabled && !session.signed_in;
+  const mustSignIn = signedOut && !onSignIn;
+  const goSignIn = signedOut && location.pathname !== '/signin';
   useEffect(() => {
-    if (mustSignIn) void navigate({ to: '/signin', search: { next: location.href }, replace: true });
-  }, [mustSignIn, navigate, location.href]);
+    if (goSignIn) void navigate({ to: '/signin', search: { next: location.href }, replace: true });
+  }, [goSignIn, navigate, location.href]);
   return (
     <>
       <a className="skip-link" href="#main">
