@@ -60,8 +60,6 @@ describe('the web UI in Chromium', { skip: gate.skip }, () => {
     await server?.stop();
   });
 
-  const rowNames = () => page.locator('tbody tr td.name a').allTextContents();
-
   it('lists experiments and creates, renames and deletes one', async () => {
     await page.goto(`${server.url}/`);
     await page.waitForURL(/\/experiments$/);
