@@ -25,6 +25,7 @@ import { artifactListRoutes } from './mlflow/artifact-list-routes.ts';
 import { experimentRoutes } from './mlflow/experiment-routes.ts';
 import { loggedModelRoutes } from './mlflow/logged-model-routes.ts';
 import { metricRoutes } from './mlflow/metric-routes.ts';
+import { mlflowHealthRoutes } from './mlflow/mlflow-health-routes.ts';
 import { registryModelRoutes } from './mlflow/registry-model-routes.ts';
 import { registryVersionRoutes } from './mlflow/registry-version-routes.ts';
 import { runLoggingRoutes } from './mlflow/run-logging-routes.ts';
@@ -49,9 +50,14 @@ export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, trackingRoutes, s
 
 /**
  * Route modules that register full paths themselves (the artifact proxy, MLflow 3's
- * server-info, the web UI at `/`).
+ * server-info, /health and /version, the web UI at `/`).
  */
-export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, uiRoutes()];
+export const ROOT_ROUTE_MODULES: RouteModule[] = [
+  artifactProxyRoutes,
+  serverInfoRoutes,
+  mlflowHealthRoutes,
+  uiRoutes(),
+];
 
 /** Every module the server mounts; the auth API only when `auth` is given. */
 export function serverRouteModules(auth?: AuthStore): {
