@@ -100,7 +100,7 @@ describe('the web UI served by cairn server', () => {
       '/api/v1/nope',
       '/api/v1/experiments',
       '/v2/models/churn/infer',
-            '/invocations',
+      '/invocations',
       '/metrics',
       '/experimentsx',
       '/index.html',
@@ -109,7 +109,7 @@ describe('the web UI served by cairn server', () => {
       assert.equal(res.statusCode, 404, url);
       assert.match(String(res.headers['content-type']), /application\/json/, url);
     }
-        for (const url of ['/healthz', '/readyz', '/health', '/version']) {
+    for (const url of ['/healthz', '/readyz', '/health', '/version']) {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 200, url);
       assert.notEqual(res.body, INDEX, url);
