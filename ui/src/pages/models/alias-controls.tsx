@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { deleteAlias, type ModelVersion, setAlias } from '../../api/models.ts';
+import { type AliasEvent, promote } from '../../api/promotion.ts';
 import { ErrorMessage } from '../../components/status.tsx';
 
 /**
@@ -11,10 +12,14 @@ export function useAliasMutations(name: string) {
   const client = useQueryClient();
   const refresh = () =>
     client.invalidateQueries({
-      predicate: (q) => ['model', 'versions', 'version', 'lineage'].includes(String(q.queryKey[0])),
+      predicate: (q) =>
+        ['model', 'versions', 'version', 'lineage', 'alias-history'].includes(String(q.queryKey[0])),
     });
+  // Through the promotion check when the server has it (gates enforced, move recorded), else MLflow's alias API.
   const move = useMutation({
-    mutationFn: ({ alias, version }: { alias: string; version: string }) => setAlias(name, alias, version),
+    mutationFn: async ({ alias, version }: { alias: string; version: string }) => {
+      if (!(await promote(name, alias, version))) await setAlias(name, alias, version);
+    },
     onSuccess: refresh,
   });
   const remove = useMutation({ mutationFn: (alias: string) => deleteAlias(name, alias), onSuccess: refresh });
@@ -27,16 +32,26 @@ export function AliasRow({
   version,
   versions,
   canWrite,
+  history,
 }: {
   name: string;
   alias: string;
   version: string;
   versions: ModelVersion[];
   canWrite: boolean;
+  /** The model's alias moves (newest first), when the server records them. */
+  history?: AliasEvent[] | undefined;
 }) {
   const { move, remove } = useAliasMutations(name);
   const numbers = versions.map((v) => Number(v.version)).sort((a, b) => b - a);
-  const previous = numbers.find((n) => n < Number(version));
+  // Rolling back returns the alias to where it pointed before its last move; without a recorded
+  // history, to the highest version below the current one.
+  const lastMove = history?.find((e) => e.alias === alias && e.action === 'set' && e.to_version === version);
+  const previous = lastMove
+    ? lastMove.from_version === undefined
+      ? undefined
+      : Number(lastMove.from_version)
+    : numbers.find((n) => n < Number(version));
   const [target, setTarget] = useState(version);
   return (
     <tr>

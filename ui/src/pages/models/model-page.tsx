@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { getModel, modelVersions } from '../../api/models.ts';
+import { type AliasEvent, aliasHistory } from '../../api/promotion.ts';
 import { useCan } from '../../app/session-context.tsx';
 import { formatTime, shortId } from '../../components/format.ts';
 import { ErrorMessage, Loading } from '../../components/status.tsx';
@@ -8,12 +9,59 @@ import { AliasRow } from './alias-controls.tsx';
 
 const route = getRouteApi('/models/$name');
 
+/** Who moved which alias when, from where to where, past which gates. */
+function AliasHistory({ events }: { events: AliasEvent[] }) {
+  return (
+    <section aria-labelledby="alias-history-title" className="panel">
+      <h2 id="alias-history-title">Alias history</h2>
+      <table className="data-table compact">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Alias</th>
+            <th scope="col">Move</th>
+            <th scope="col">Gates</th>
+            <th scope="col">By</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.slice(0, 50).map((e) => (
+            <tr key={e.id}>
+              <td>{formatTime(e.at)}</td>
+              <td>
+                <span className="badge alias">@{e.alias}</span>
+              </td>
+              <td>
+                {e.action === 'delete'
+                  ? `removed (was v${e.from_version ?? '?'})`
+                  : `${e.from_version ? `v${e.from_version}` : 'new'} → v${e.to_version ?? '?'}`}
+                {e.forced ? <span className="error"> forced{e.reason ? `: ${e.reason}` : ''}</span> : null}
+              </td>
+              <td>
+                {e.gates.length === 0
+                  ? '—'
+                  : e.gates.map((g) => (
+                      <span key={g.gate} className={`badge ${g.ok ? 'ok' : 'error'}`}>
+                        {g.gate} {g.passed === undefined ? 'no result' : g.passed ? 'passed' : 'failed'}
+                      </span>
+                    ))}
+              </td>
+              <td>{e.actor}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 /** A registered model: its aliases (moved here by editors), versions and tags. */
 export function ModelPage() {
   const { name } = route.useParams();
   const canWrite = useCan('editor');
   const model = useQuery({ queryKey: ['model', name], queryFn: () => getModel(name) });
   const versions = useQuery({ queryKey: ['versions', name], queryFn: () => modelVersions(name) });
+  const history = useQuery({ queryKey: ['alias-history', name], queryFn: () => aliasHistory(name) });
   if (model.isPending) return <Loading what="the model" />;
   if (model.error) return <ErrorMessage error={model.error} />;
   const aliases = model.data.aliases ?? [];
@@ -50,12 +98,14 @@ export function ModelPage() {
                   version={a.version}
                   versions={versions.data ?? []}
                   canWrite={canWrite}
+                  history={history.data}
                 />
               ))}
             </tbody>
           </table>
         )}
       </section>
+      {history.data?.length ? <AliasHistory events={history.data} /> : null}
       <section aria-labelledby="versions-title" className="panel">
         <h2 id="versions-title">Versions</h2>
         {versions.isPending ? <Loading what="versions" /> : null}

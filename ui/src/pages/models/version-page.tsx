@@ -74,7 +74,7 @@ export function VersionPage() {
           <PromoteForm name={name} version={version} aliases={v.aliases ?? []} />
         </section>
       ) : null}
-      <GateResults tags={tags} />
+      <GateResults name={name} version={version} />
       <section aria-labelledby="lineage-title" className="panel">
         <div className="panel-head">
           <h2 id="lineage-title">Lineage</h2>
