@@ -4,7 +4,6 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api/http.ts';
 import { makeRouter } from './app/router.tsx';
-import { SessionProvider } from './app/session-context.tsx';
 import { applyTheme, storedTheme } from './app/theme.ts';
 import './styles.css';
 
@@ -25,9 +24,7 @@ if (root)
   createRoot(root).render(
     <StrictMode>
       <QueryClientProvider client={queryClient}>
-        <SessionProvider fallback={<p className="boot">Cairn…</p>}>
-          <RouterProvider router={router} />
-        </SessionProvider>
+        <RouterProvider router={router} />
       </QueryClientProvider>
     </StrictMode>,
   );

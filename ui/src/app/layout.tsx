@@ -3,7 +3,7 @@ import { Link, Outlet, useLocation, useNavigate, useRouterState } from '@tanstac
 import { useEffect, useState } from 'react';
 import { signOut } from '../api/session.ts';
 import { AREAS } from './areas.ts';
-import { useSession } from './session-context.tsx';
+import { SessionProvider, useSession } from './session-context.tsx';
 import { applyTheme, storedTheme, THEMES, type Theme } from './theme.ts';
 
 function ThemeSwitch() {
@@ -54,8 +54,19 @@ function SessionMenu() {
   );
 }
 
-/** The frame of every page: header with navigation, theme and session; the page below. */
+/**
+ * The frame of every page: header with navigation, theme and session; the page below. The
+ * router (and the code of the page asked for) loads while the session is asked for.
+ */
 export function Layout() {
+  return (
+    <SessionProvider fallback={<p className="boot">Cairn…</p>}>
+      <Frame />
+    </SessionProvider>
+  );
+}
+
+function Frame() {
   const session = useSession();
   const location = useLocation();
   const navigate = useNavigate();

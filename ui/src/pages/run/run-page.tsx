@@ -1,14 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
-import { lazy, Suspense } from 'react';
 import { getExperiment } from '../../api/experiments.ts';
 import { getRun } from '../../api/runs.ts';
 import { ErrorMessage, Loading, StatusBadge } from '../../components/status.tsx';
 import { ArtifactsBrowser } from './artifacts-browser.tsx';
+import { RunCharts } from './run-charts.tsx';
 import { RunLogs } from './run-logs.tsx';
 import { RunOverview } from './run-overview.tsx';
 
-const RunCharts = lazy(() => import('./run-charts.tsx'));
 const route = getRouteApi('/runs/$runId');
 const TABS = ['overview', 'charts', 'artifacts', 'logs'] as const;
 
@@ -86,9 +85,12 @@ export function RunPage() {
       <div role="tabpanel" aria-label={tab}>
         {tab === 'overview' ? <RunOverview run={run.data} /> : null}
         {tab === 'charts' ? (
-          <Suspense fallback={<Loading what="charts" />}>
-            <RunCharts runId={runId} runName={info.run_name || runId} x={search.x ?? 'step'} />
-          </Suspense>
+          <RunCharts
+            runId={runId}
+            runName={info.run_name || runId}
+            metricKeys={(run.data.data.metrics ?? []).map((m) => m.key).sort()}
+            x={search.x ?? 'step'}
+          />
         ) : null}
         {tab === 'artifacts' ? (
           <ArtifactsBrowser
