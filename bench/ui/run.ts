@@ -88,12 +88,15 @@ async function measure(browser: Browser, side: Side, first: boolean): Promise<vo
   const watch = async (res: Response) => {
     const url = res.url();
     if (!url.includes('/metrics/series') && !url.includes('get-history-bulk-interval')) return;
-    const text = await res.text().catch(() => '');
-    if (
-      text.includes(`${SPIKE_VALUE}`) &&
-      new RegExp(`[\\[,:]\\s*${SPIKE_VALUE}(\\.0)?\\s*[,\\]}]`).test(text)
-    )
-      spike = true;
+    const body = (await res.json().catch(() => ({}))) as {
+      series?: { max: unknown[] }[];
+      metrics?: { value: unknown }[];
+    };
+    const values = [
+      ...(body.series ?? []).flatMap((s) => s.max),
+      ...(body.metrics ?? []).map((m) => m.value),
+    ];
+    if (values.some((v) => Number(v) === SPIKE_VALUE)) spike = true;
   };
   page.on('response', watch);
   const newest = runName(RUNS - 1);

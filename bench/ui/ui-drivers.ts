@@ -44,20 +44,27 @@ export const mlflowDriver = (base: string): UiDriver => ({
   },
   scrollToEnd: async (page, oldest, deadline) => {
     const last = page.locator('.ag-row a', { hasText: oldest });
-    const more = page.getByRole('button', { name: 'Load more' });
     while (Date.now() < deadline) {
       if ((await last.count()) > 0) {
         await last.first().scrollIntoViewIfNeeded();
         return { reached: true, rows: await loadedRows(page) };
       }
-      // ag-grid scrolls its own body; "Load more" sits below the last loaded row.
-      await page
-        .locator('.ag-body-viewport')
-        .first()
-        .evaluate((el) => el.scrollTo(0, el.scrollHeight))
+      // "Load more" sits below the last loaded row; a user scrolls to it and clicks it.
+      const answered = page
+        .waitForResponse((r) => r.url().includes('/runs/search'), {
+          timeout: Math.max(1000, deadline - Date.now()),
+        })
         .catch(() => undefined);
-      if (await more.isVisible().catch(() => false))
-        await more.click({ timeout: 60_000 }).catch(() => undefined);
+      const clicked = await page.evaluate(() => {
+        type Button = { textContent: string | null; scrollIntoView(): void; click(): void };
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Button> } })
+          .document;
+        const more = [...doc.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Load more');
+        more?.scrollIntoView();
+        more?.click();
+        return more !== undefined;
+      });
+      if (clicked) await answered;
       else await page.waitForTimeout(100);
     }
     return { reached: false, rows: await loadedRows(page) };
