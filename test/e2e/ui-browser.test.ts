@@ -321,6 +321,7 @@ describe('the web UI in Chromium', { skip: gate.skip }, () => {
       assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
     await page.getByRole('checkbox', { name: 'Verify the package hash' }).check();
     await page.locator('.node-kind', { hasText: 'package ✓ verified' }).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0, 'no error shown on the version page');
 
     await page.goto(`${server.url}/models/${fixture.model}/versions/1`);
     await page.getByLabel(/Promote v1 to alias/).fill('champion');

@@ -3,7 +3,7 @@ import { ApiError, cairn } from './http.ts';
 /**
  * Cairn's promotion API (/api/v1/models/…): gate results and evaluations recorded on versions,
  * alias moves checked against the gates, and the audit trail of alias moves. A server without it
- * answers "no endpoint" (404): callers then get `undefined` and the page shows what MLflow's
+ * answers "no endpoint" (404): callers then get `null` and the page shows what MLflow's
  * registry API offers.
  */
 
@@ -62,11 +62,12 @@ function absentEndpoint(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404 && err.message.startsWith('no endpoint');
 }
 
-async function unlessAbsent<T>(call: Promise<T>): Promise<T | undefined> {
+/** The answer, or null when the server has no such endpoint (query data may not be undefined). */
+async function unlessAbsent<T>(call: Promise<T>): Promise<T | null> {
   try {
     return await call;
   } catch (err) {
-    if (absentEndpoint(err)) return undefined;
+    if (absentEndpoint(err)) return null;
     throw err;
   }
 }
@@ -74,18 +75,18 @@ async function unlessAbsent<T>(call: Promise<T>): Promise<T | undefined> {
 const versionPath = (name: string, version: string) =>
   `models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
 
-/** The version's gate results and evaluations, newest first; undefined without the promotion API. */
-export async function versionChecks(name: string, version: string): Promise<VersionCheck[] | undefined> {
+/** The version's gate results and evaluations, newest first; null without the promotion API. */
+export async function versionChecks(name: string, version: string): Promise<VersionCheck[] | null> {
   const body = await unlessAbsent(cairn<{ checks: VersionCheck[] }>(`${versionPath(name, version)}/checks`));
-  return body?.checks;
+  return body?.checks ?? null;
 }
 
-/** The model's alias moves, newest first; undefined without the promotion API. */
-export async function aliasHistory(name: string): Promise<AliasEvent[] | undefined> {
+/** The model's alias moves, newest first; null without the promotion API. */
+export async function aliasHistory(name: string): Promise<AliasEvent[] | null> {
   const body = await unlessAbsent(
     cairn<{ events: AliasEvent[] }>(`models/${encodeURIComponent(name)}/alias-history`),
   );
-  return body?.events;
+  return body?.events ?? null;
 }
 
 /**
@@ -96,5 +97,5 @@ export async function promote(name: string, alias: string, version: string): Pro
   const done = await unlessAbsent(
     cairn(`${versionPath(name, version)}/promote`, { method: 'POST', body: { alias } }),
   );
-  return done !== undefined;
+  return done !== null;
 }

@@ -40,7 +40,7 @@ export function AliasRow({
   versions: ModelVersion[];
   canWrite: boolean;
   /** The model's alias moves (newest first), when the server records them. */
-  history?: AliasEvent[] | undefined;
+  history?: AliasEvent[] | null | undefined;
 }) {
   const { move, remove } = useAliasMutations(name);
   const numbers = versions.map((v) => Number(v.version)).sort((a, b) => b - a);
