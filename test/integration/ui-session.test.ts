@@ -102,6 +102,17 @@ describe('web UI sessions on cairn server with auth on', () => {
     assert.equal(res.headers['www-authenticate'], undefined);
     const both = await signIn({ username: 'ada', password: 'correct horse', token: editorToken });
     assert.equal(both.statusCode, 400);
+    // What another site's form can send (text/plain, urlencoded) never signs anyone in.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const form = await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        headers: { 'content-type': type },
+        payload: type === 'text/plain' ? JSON.stringify({ token: editorToken }) : `token=${editorToken}`,
+      });
+      assert.ok(form.statusCode >= 400 && form.statusCode < 500, `${type}: ${form.statusCode}`);
+      assert.equal(form.headers['set-cookie'], undefined, type);
+    }
     const script = await server.app.inject({
       method: 'GET',
       url: '/api/2.0/mlflow/experiments/search',
