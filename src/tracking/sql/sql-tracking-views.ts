@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../store/metadata-store.ts';
+import type { Dialect, SqlExecutor } from '../../store/metadata-store.ts';
 import type {
   MetricSeriesOptions,
   MetricSeriesSet,
@@ -11,12 +11,12 @@ import type {
 import { queryMetricSeries, queryMetricSummaries } from './metric-series-query.ts';
 import { queryRunColumns, queryRunTable } from './run-table-query.ts';
 
-/** TrackingViews in SQL on the tracking tables (SQLite or PostgreSQL); `ready` applies the migrations. */
+/** TrackingViews in SQL on the tracking tables (SQLite or PostgreSQL, named by `dialect`); `ready` applies the migrations. */
 export class SqlTrackingViews implements TrackingViews {
-  readonly #db: SqlExecutor;
+  readonly #db: SqlExecutor & { readonly dialect: Dialect };
   readonly #ready: () => Promise<void>;
 
-  constructor(db: SqlExecutor, ready: () => Promise<void>) {
+  constructor(db: SqlExecutor & { readonly dialect: Dialect }, ready: () => Promise<void>) {
     this.#db = db;
     this.#ready = ready;
   }
