@@ -22,7 +22,8 @@
  *
  * Settings (env): BENCH_UI_RUNS, BENCH_UI_LONG_STEPS, BENCH_UI_REPEATS (3),
  * BENCH_UI_MLFLOW_SCROLL_SECONDS, BENCH_MLFLOW (the mlflow command; default beside
- * $CAIRN_TEST_PYTHON or the project's .venv), BENCH_MLFLOW_WORKERS (4), BENCH_WRITE_DOCS=0.
+ * $CAIRN_TEST_PYTHON or the project's .venv), BENCH_MLFLOW_WORKERS (4), BENCH_WRITE_DOCS=0,
+ * BENCH_UI_VERBOSE=1 (each "Load more" of MLflow's table as it happens).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

@@ -55,6 +55,16 @@ export const mlflowDriver = (base: string): UiDriver => ({
           timeout: Math.max(1000, deadline - Date.now()),
         })
         .catch(() => undefined);
+      // ag-grid renders only the rows in view, the button too: scroll its body to the end first.
+      await page.evaluate(() => {
+        type Scroller = { scrollTop: number; scrollHeight: number };
+        const doc = (
+          globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Scroller> } }
+        ).document;
+        for (const el of doc.querySelectorAll('.ag-body-viewport, .ag-body-vertical-scroll-viewport'))
+          el.scrollTop = el.scrollHeight;
+      });
+      await page.waitForTimeout(50);
       const clicked = await page.evaluate(() => {
         type Button = { textContent: string | null; scrollIntoView(): void; click(): void };
         const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Button> } })
@@ -66,6 +76,10 @@ export const mlflowDriver = (base: string): UiDriver => ({
       });
       if (clicked) await answered;
       else await page.waitForTimeout(100);
+      if (process.env.BENCH_UI_VERBOSE === '1')
+        process.stdout.write(
+          `    MLflow: ${await loadedRows(page)} runs loaded (Load more ${clicked ? 'clicked' : 'not found'})\n`,
+        );
     }
     return { reached: false, rows: await loadedRows(page) };
   },
