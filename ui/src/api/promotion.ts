@@ -86,7 +86,8 @@ export async function aliasHistory(name: string): Promise<AliasEvent[] | null> {
   const body = await unlessAbsent(
     cairn<{ events: AliasEvent[] }>(`models/${encodeURIComponent(name)}/alias-history`),
   );
-  return body?.events ?? null;
+  // Newest first, whatever order the server lists them in.
+  return body ? [...body.events].sort((a, b) => b.at - a.at || Number(b.id) - Number(a.id)) : null;
 }
 
 /**
