@@ -1,8 +1,9 @@
 import type { Migration } from '../store/metadata-store.ts';
 
 /**
- * The tables of users and API tokens, owned by AuthStore. Secrets are stored only as salted
- * scrypt hashes (see secret-hash.ts); times are milliseconds since the epoch.
+ * The tables of users and API tokens, owned by AuthStore, and of web sessions, owned by
+ * SessionStore. Secrets are stored only as hashes (salted scrypt for passwords and tokens, see
+ * secret-hash.ts; SHA-256 for the 256-bit random session ids); times are milliseconds since the epoch.
  */
 export const SECURITY_MIGRATIONS: Migration[] = [
   {
@@ -26,5 +27,18 @@ CREATE TABLE security_tokens (
   revoked_at BIGINT,
   last_used_at BIGINT
 );`,
+  },
+  {
+    id: 'security-002-sessions',
+    sql: `
+CREATE TABLE security_sessions (
+  id_hash TEXT PRIMARY KEY,
+  csrf_token TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('user', 'token')),
+  subject TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX security_sessions_by_expiry ON security_sessions (expires_at);`,
   },
 ];

@@ -11,6 +11,7 @@ import { REGISTRY_MIGRATIONS } from '../registry/sql/registry-migrations.ts';
 import { SqlRegistryStore } from '../registry/sql/sql-registry-store.ts';
 import { AuthStore } from '../security/auth-store.ts';
 import { SECURITY_MIGRATIONS } from '../security/security-migrations.ts';
+import { SessionStore } from '../security/session-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { openMetadataStore } from '../store/open-metadata-store.ts';
 import { LOGGED_MODEL_MIGRATIONS } from '../tracking/sql/logged-model-migrations.ts';
@@ -19,8 +20,10 @@ import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
 import { promotionRoutes } from './api/promotion-routes.ts';
+import { trackingRoutes } from './api/tracking-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
 import type { RouteModule, ServerDeps } from './create-server.ts';
 import { artifactListRoutes } from './mlflow/artifact-list-routes.ts';
 import { experimentRoutes } from './mlflow/experiment-routes.ts';
@@ -32,6 +35,7 @@ import { registryVersionRoutes } from './mlflow/registry-version-routes.ts';
 import { runLoggingRoutes } from './mlflow/run-logging-routes.ts';
 import { runRoutes } from './mlflow/run-routes.ts';
 import { serverInfoRoutes } from './mlflow/server-info-routes.ts';
+import { uiRoutes } from './ui/ui-routes.ts';
 
 /** Route modules mounted under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Add new MLflow areas here. */
 export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
@@ -46,10 +50,23 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
-export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, promotionRoutes];
+export const API_ROUTE_MODULES: RouteModule[] = [
+  modelsRoutes,
+  promotionRoutes,
+  trackingRoutes,
+  sessionRoutes,
+];
 
-/** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info, /health and /version). */
-export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, mlflowHealthRoutes];
+/**
+ * Route modules that register full paths themselves (the artifact proxy, MLflow 3's
+ * server-info, /health and /version, the web UI at `/`).
+ */
+export const ROOT_ROUTE_MODULES: RouteModule[] = [
+  artifactProxyRoutes,
+  serverInfoRoutes,
+  mlflowHealthRoutes,
+  uiRoutes(),
+];
 
 /** Every module the server mounts; the auth API only when `auth` is given. */
 export function serverRouteModules(auth?: AuthStore): {
@@ -91,6 +108,8 @@ export interface ServerBackends {
   deps: ServerDeps;
   /** Users and tokens, in the same metadata store. */
   auth: AuthStore;
+  /** The web UI's sessions, in the same metadata store. */
+  sessions: SessionStore;
   close(): Promise<void>;
 }
 
@@ -128,6 +147,7 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
   return {
     deps,
     auth: new AuthStore(metadata),
+    sessions: new SessionStore(metadata),
     close: async () => {
       await artifacts.close?.();
       await metadata.close();

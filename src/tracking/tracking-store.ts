@@ -13,6 +13,7 @@ import type {
   Tag,
   UpdateRunOptions,
 } from './tracking-types.ts';
+import type { TrackingViews } from './tracking-views.ts';
 
 /**
  * Experiment tracking, with MLflow's semantics: the operations of MLflow's tracking REST API.
@@ -70,4 +71,7 @@ export interface TrackingStore {
     key: string,
     options?: MetricSampleOptions,
   ): Promise<MetricWithRunId[]>;
+
+  /** Read models for browsing at scale (the web UI); offered by stores that query a database. */
+  readonly views?: TrackingViews;
 }

@@ -66,12 +66,15 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
     await server?.stop();
   });
 
+  let seededRun = '';
+
   /** `churn` version 1, with a run, a dataset, a commit, a lock entry and a package, so lineage answers 200. */
   async function seedModelVersion(): Promise<void> {
     const mlflow = '/api/2.0/mlflow';
     const { experiment_id } = await call('POST', `${mlflow}/experiments/create`, { name: 'fuzz' });
     const info = ((await call('POST', `${mlflow}/runs/create`, { experiment_id })).run as Json).info as Json;
     const runId = info.run_id as string;
+    seededRun = runId;
     const tags = [
       ['mlflow.source.git.commit', '0123456789abcdef0123456789abcdef01234567'],
       ['cairn.command', 'cairn run train'],
@@ -109,9 +112,15 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
         'values = ["churn"]',
         '[dictionaries.versions]',
         'values = ["1"]',
+        '[dictionaries.runs]',
+        `values = ["${seededRun}"]`,
+        '[dictionaries.artifacts]',
+        'values = ["model/MLmodel"]',
         '[parameters]',
         '"path.name" = { dictionary = "models", probability = 0.7 }',
         '"path.version" = { dictionary = "versions", probability = 0.7 }',
+        '"path.run_id" = { dictionary = "runs", probability = 0.7 }',
+        '"query.path" = { dictionary = "artifacts", probability = 0.7 }',
         '',
       ].join('\n'),
     );

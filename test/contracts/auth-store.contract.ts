@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AuthStore } from '../../src/security/auth-store.ts';
 import { formatToken, parseToken } from '../../src/security/auth-token.ts';
+import { SECURITY_MIGRATIONS } from '../../src/security/security-migrations.ts';
 import type { MetadataStore } from '../../src/store/metadata-store.ts';
 
 const rejectsWith = (code: string, message?: RegExp) => (err: Error & { code?: string }) => {
@@ -39,7 +40,7 @@ export function describeAuthStore(
       );
       assert.deepEqual(
         tables.map((t) => t.id),
-        ['security-001-users-tokens'],
+        SECURITY_MIGRATIONS.map((m) => m.id),
       );
     });
 

@@ -123,7 +123,8 @@ describe('route roles', () => {
 
   it('asks admin for any route no rule names, and never opens one by default', () => {
     for (const [method, url] of [
-      ['GET', '/'],
+      ['GET', '/index.html'],
+      ['POST', '/'],
       ['GET', '/internal/debug'],
       ['POST', '/graphql'],
       ['GET', '/api/2.0/mlflow-other/x'],

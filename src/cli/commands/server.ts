@@ -99,7 +99,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
       backends.deps,
       {
         maxArtifactBytes,
-        auth: decision.enabled ? { store: backends.auth } : null,
+        auth: decision.enabled ? { store: backends.auth, sessions: backends.sessions } : null,
         // pino's logger is what Fastify's request log takes; Cairn's Logger type is a subset of it.
         requestLogger: s.verbose
           ? (createLogger({ level: 'info', destination: s.io.stderr }) as unknown as FastifyBaseLogger)

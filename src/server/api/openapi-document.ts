@@ -181,6 +181,12 @@ function successResponse(status: string, body: JsonSchema): Json {
   const description =
     typeof body.description === 'string' ? body.description : (SUCCESS_TEXT[status] ?? 'Success');
   if (status === '204') return { description };
+  // A file download (a string schema with a contentMediaType) answers its file's own type.
+  if (typeof body.contentMediaType === 'string')
+    return {
+      description,
+      content: { '*/*': { schema: { type: 'string', contentMediaType: body.contentMediaType } } },
+    };
   return { description, content: { 'application/json': { schema: clone(body) } } };
 }
 

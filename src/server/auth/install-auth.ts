@@ -2,12 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import { CairnError, isCairnError } from '../../kernel/errors.ts';
 import type { AuthStore } from '../../security/auth-store.ts';
 import { type Principal, roleAllows } from '../../security/roles.ts';
+import type { SessionStore } from '../../security/session-store.ts';
 import { parseAuthorization } from './credentials.ts';
 import { routeAccess } from './route-roles.ts';
+import { CSRF_HEADER, readSessionCookie, SAFE_METHODS } from './session-cookie.ts';
 
 /** `ServerOptions.auth`: where credentials are checked. */
 export interface ServerAuth {
   store: Pick<AuthStore, 'verifyBearer' | 'verifyBasic'>;
+  /** The web UI's sessions (a cookie instead of an Authorization header); none: cookies are ignored. */
+  sessions?: Pick<SessionStore, 'create' | 'verify' | 'end'>;
   /** The realm named in WWW-Authenticate (default "cairn"). */
   realm?: string;
 }
@@ -54,12 +58,21 @@ export function installAuth(app: FastifyInstance, auth: ServerAuth): void {
  * the route's rule in ROUTE_ROLES asks for. It runs before the body is read, so an anonymous
  * upload is refused without being received. Failures are CairnErrors (UNAUTHENTICATED, with a
  * WWW-Authenticate challenge, or PERMISSION_DENIED) for the server's error handler to render.
+ *
+ * Without an Authorization header, a web session cookie is accepted (when `auth.sessions` is
+ * given); a request that writes (any method but GET, HEAD, OPTIONS) must then also carry the
+ * session's CSRF token in X-CSRF-Token. A page from another site can neither send the cookie
+ * (SameSite=Strict) nor read the token.
  */
 export function authHook(auth: ServerAuth): onRequestAsyncHookHandler {
   const realm = (auth.realm ?? 'cairn').replaceAll('"', '');
   const challenge = `Bearer realm="${realm}", Basic realm="${realm}", charset="UTF-8"`;
+  // A browser answers a Basic challenge to a script's request with its own password dialog; the
+  // web UI marks its requests (X-Requested-With) to be challenged for a bearer token only.
+  const scriptChallenge = `Bearer realm="${realm}", charset="UTF-8"`;
   const refuse = (reply: FastifyReply, message: string): CairnError => {
-    reply.header('www-authenticate', challenge);
+    const fromScript = reply.request.headers['x-requested-with'] === 'XMLHttpRequest';
+    reply.header('www-authenticate', fromScript ? scriptChallenge : challenge);
     return new CairnError('UNAUTHENTICATED', message);
   };
   return async (request, reply) => {
@@ -67,6 +80,25 @@ export function authHook(auth: ServerAuth): onRequestAsyncHookHandler {
     const access = routeAccess(request.method, pattern);
     if (access === 'public') return;
     const credentials = parseAuthorization(request.headers.authorization);
+    const cookie = credentials.kind === 'none' ? readSessionCookie(request.headers.cookie) : undefined;
+    if (cookie !== undefined && auth.sessions) {
+      let principal: Principal;
+      try {
+        const session = await auth.sessions.verify(cookie);
+        if (!SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== session.csrfToken)
+          throw new CairnError(
+            'PERMISSION_DENIED',
+            `${request.method} with a session cookie needs the session's CSRF token in the X-CSRF-Token header`,
+            { details: { csrf: 'missing or wrong' } },
+          );
+        principal = session.principal;
+      } catch (err) {
+        if (isCairnError(err) && err.code === 'UNAUTHENTICATED')
+          throw refuse(reply, err.hint ? `${err.message}: ${err.hint}` : err.message);
+        throw err;
+      }
+      return admit(request, principal, access, pattern);
+    }
     if (credentials.kind === 'none')
       throw refuse(
         reply,
@@ -85,12 +117,22 @@ export function authHook(auth: ServerAuth): onRequestAsyncHookHandler {
         throw refuse(reply, err.hint ? `${err.message}: ${err.hint}` : err.message);
       throw err;
     }
-    if (!roleAllows(principal.role, access))
-      throw new CairnError(
-        'PERMISSION_DENIED',
-        `${principal.name} has the ${principal.role} role; ${request.method} ${pattern ?? request.url.split('?')[0]} needs ${access}`,
-        { details: { role: principal.role, required: access } },
-      );
-    principals.set(request, principal);
+    admit(request, principal, access, pattern);
   };
+}
+
+/** Lets `principal` through when its role is enough for `access`; PERMISSION_DENIED otherwise. */
+function admit(
+  request: FastifyRequest,
+  principal: Principal,
+  access: Exclude<ReturnType<typeof routeAccess>, 'public'>,
+  pattern: string | undefined,
+): void {
+  if (!roleAllows(principal.role, access))
+    throw new CairnError(
+      'PERMISSION_DENIED',
+      `${principal.name} has the ${principal.role} role; ${request.method} ${pattern ?? request.url.split('?')[0]} needs ${access}`,
+      { details: { role: principal.role, required: access } },
+    );
+  principals.set(request, principal);
 }

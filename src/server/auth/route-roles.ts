@@ -29,6 +29,17 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   // MLflow's probes: clients ask /version before some calls, as MLflow's own server allows.
   { methods: READ, path: '/health', access: 'public' },
   { methods: READ, path: '/version', access: 'public' },
+  // The web UI: its files and the addresses of its pages hold no data (a page asks the API for
+  // that, with credentials), so any browser can load it and be shown the sign-in form.
+  { methods: READ, path: '/', access: 'public' },
+  { methods: READ, path: '/assets/**', access: 'public' },
+  { methods: READ, path: '/experiments/**', access: 'public' },
+  { methods: READ, path: '/runs/**', access: 'public' },
+  { methods: READ, path: '/compare', access: 'public' },
+  { methods: READ, path: '/models/**', access: 'public' },
+  { methods: READ, path: '/signin', access: 'public' },
+  // Signing the web UI in and out: the handlers check the credentials they are given.
+  { methods: '*', path: '/api/v1/session', access: 'public' },
   // Managing users and tokens, Cairn's and MLflow's auth API alike.
   { methods: '*', path: '/api/v1/users/**', access: 'admin' },
   { methods: '*', path: '/api/v1/tokens/**', access: 'admin' },
@@ -49,7 +60,8 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: WRITE, path: '{mlflow}/**', access: 'editor' },
   { methods: READ, path: '{artifacts}/**', access: 'viewer' },
   { methods: WRITE, path: '{artifacts}/**', access: 'editor' },
-  // Cairn's own API.
+  // Cairn's own API; searches with long bodies are reads sent as POST.
+  { methods: 'POST', path: '/api/v1/runs/search', access: 'viewer' },
   { methods: READ, path: '/api/v1/**', access: 'viewer' },
   // MLflow 3 clients ask what the server supports before moving artifacts.
   { methods: READ, path: '/api/3.0/mlflow/server-info', access: 'viewer' },

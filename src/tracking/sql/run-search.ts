@@ -62,6 +62,45 @@ export interface RunSearchOptions {
 }
 
 export function buildRunSearch(options: RunSearchOptions): SqlFragment {
+  const { joins, where, filteredMetrics } = filterParts(options);
+  const order = orderFragments(options.orderBy ?? [], filteredMetrics);
+  const params: SqlValue[] = [];
+  for (const fragment of [...joins, ...order.joins, ...where]) params.push(...fragment.params);
+  params.push(options.limit, options.offset);
+  const sql = [
+    'SELECT r.run_uuid FROM tracking_runs r',
+    ...joins.map((j) => j.sql),
+    ...order.joins.map((j) => j.sql),
+    `WHERE ${where.map((w) => w.sql).join(' AND ')}`,
+    `ORDER BY ${order.terms.join(', ')}`,
+    'LIMIT ? OFFSET ?',
+  ].join(' ');
+  return { sql, params };
+}
+
+/** How many runs a search matches (its filter, without order or page). */
+export function buildRunCount(
+  options: Pick<RunSearchOptions, 'experimentIds' | 'stages' | 'filter'>,
+): SqlFragment {
+  const { joins, where } = filterParts(options);
+  const params: SqlValue[] = [];
+  for (const fragment of [...joins, ...where]) params.push(...fragment.params);
+  const sql = [
+    'SELECT COUNT(*) AS n FROM tracking_runs r',
+    ...joins.map((j) => j.sql),
+    `WHERE ${where.map((w) => w.sql).join(' AND ')}`,
+  ].join(' ');
+  return { sql, params };
+}
+
+interface FilterParts {
+  joins: SqlFragment[];
+  where: SqlFragment[];
+  /** Metric key → the alias of the join the filter made for it. */
+  filteredMetrics: Map<string, string>;
+}
+
+function filterParts(options: Pick<RunSearchOptions, 'experimentIds' | 'stages' | 'filter'>): FilterParts {
   const scope: SqlFragment = {
     sql: `IN (${options.experimentIds.map(() => '?').join(', ')})`,
     params: [...options.experimentIds],
@@ -84,19 +123,7 @@ export function buildRunSearch(options: RunSearchOptions): SqlFragment {
     if (comparison.identifier.entity === 'metric' && !filteredMetrics.has(comparison.identifier.key))
       filteredMetrics.set(comparison.identifier.key, `f${i}`);
   }
-  const order = orderFragments(options.orderBy ?? [], filteredMetrics);
-  const params: SqlValue[] = [];
-  for (const fragment of [...joins, ...order.joins, ...where]) params.push(...fragment.params);
-  params.push(options.limit, options.offset);
-  const sql = [
-    'SELECT r.run_uuid FROM tracking_runs r',
-    ...joins.map((j) => j.sql),
-    ...order.joins.map((j) => j.sql),
-    `WHERE ${where.map((w) => w.sql).join(' AND ')}`,
-    `ORDER BY ${order.terms.join(', ')}`,
-    'LIMIT ? OFFSET ?',
-  ].join(' ');
-  return { sql, params };
+  return { joins, where, filteredMetrics };
 }
 
 function attributeKey(identifier: Identifier): string {

@@ -18,8 +18,6 @@ import {
   type SearchRunsOptions,
   type Tag,
   type UpdateRunOptions,
-  VIEW_TYPES,
-  type ViewType,
 } from '../tracking-types.ts';
 import {
   validateBatch,
@@ -33,6 +31,7 @@ import {
   validateParam,
   validateTag,
 } from '../tracking-validation.ts';
+import type { TrackingViews } from '../tracking-views.ts';
 import {
   DEFAULT_EXPERIMENT_ID,
   DEFAULT_EXPERIMENT_NAME,
@@ -50,6 +49,7 @@ import {
   setExperimentTagIn,
 } from './experiment-writes.ts';
 import { writeInputs } from './input-writes.ts';
+import { stagesOf } from './lifecycle-stages.ts';
 import { sampleMetricHistories, selectMetricHistories } from './metric-history.ts';
 import { decodePageToken, pageOf } from './page-token.ts';
 import { insertRun, newRun } from './run-creation.ts';
@@ -65,18 +65,12 @@ import {
   writeParams,
   writeTags,
 } from './run-writes.ts';
+import { SqlTrackingViews } from './sql-tracking-views.ts';
 import { TRACKING_MIGRATIONS } from './tracking-migrations.ts';
 
 export interface SqlTrackingStoreOptions {
   /** Where experiments keep artifacts unless given a location: `<root>/<experiment id>`. */
   defaultArtifactRoot: string;
-}
-
-function stagesOf(viewType: ViewType | undefined): LifecycleStage[] {
-  const view = viewType ?? 'ACTIVE_ONLY';
-  if (!VIEW_TYPES.includes(view))
-    throw errors.invalid(`Invalid view type ${JSON.stringify(view)}: use one of ${VIEW_TYPES.join(', ')}`);
-  return view === 'ALL' ? ['active', 'deleted'] : view === 'DELETED_ONLY' ? ['deleted'] : ['active'];
 }
 
 function checkTime(name: string, value: number | undefined): void {
@@ -94,10 +88,12 @@ export class SqlTrackingStore implements TrackingStore {
   readonly #db: MetadataStore;
   readonly #root: string;
   #ready: Promise<void> | undefined;
+  readonly views: TrackingViews;
 
   constructor(metadata: MetadataStore, options: SqlTrackingStoreOptions) {
     this.#db = metadata;
     this.#root = options.defaultArtifactRoot.replace(/\/+$/, '');
+    this.views = new SqlTrackingViews(metadata, () => this.#init());
   }
 
   async createExperiment(
