@@ -34,6 +34,7 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
   { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
   { names: ['train'], load: async () => (await import('./commands/train.ts')).registerTrain },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
+  { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServe },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
   {
     names: ['metrics', 'params', 'plots'],
