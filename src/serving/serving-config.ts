@@ -73,6 +73,14 @@ export interface BatchingConfig {
   max_wait_us: number;
   /** Requests waiting per model version; beyond it a request is refused at once with 503 (default 256). */
   max_queue: number;
+  /**
+   * When batching is on, every ONNX Runtime call gets a multiple of this many rows (the last row
+   * repeated; the copies' outputs are dropped), default 8. ONNX Runtime computes some operators
+   * (Sigmoid in doubles, for one) in SIMD lanes with a scalar tail, and a row's last bit can
+   * depend on whether it lands in a lane or the tail; with every call a multiple of the lane
+   * width, a request gets exactly the same outputs alone or in any batch. 1 turns this off.
+   */
+  row_alignment: number;
 }
 
 export interface LimitsConfig {
@@ -93,6 +101,7 @@ export const DEFAULT_BATCHING: Readonly<BatchingConfig> = Object.freeze({
   max_batch_size: 64,
   max_wait_us: 0,
   max_queue: 256,
+  row_alignment: 8,
 });
 export const DEFAULT_LIMITS: Readonly<LimitsConfig> = Object.freeze({
   request_timeout_ms: 5000,
@@ -185,6 +194,7 @@ const BATCHING_FIELDS = {
   max_batch_size: (v: unknown, w: string) => number(v, w, 1, 65_536, true),
   max_wait_us: (v: unknown, w: string) => number(v, w, 0, 1_000_000, true),
   max_queue: (v: unknown, w: string) => number(v, w, 1, 1_000_000, true),
+  row_alignment: (v: unknown, w: string) => number(v, w, 1, 64, true),
 };
 const LIMITS_FIELDS = {
   request_timeout_ms: (v: unknown, w: string) => number(v, w, 1, 3_600_000, true),

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { numberColumn, type Table } from '../../src/ml/table/table.ts';
 import { BatchQueue, type BatchRunner } from '../../src/serving/runtime/batch-queue.ts';
-import { DEFAULT_BATCHING } from '../../src/serving/serving-config.ts';
+import { DEFAULT_BATCHING as DEFAULTS } from '../../src/serving/serving-config.ts';
+
+/** Calls as the requests made them: alignment is tested on its own. */
+const DEFAULT_BATCHING = { ...DEFAULTS, row_alignment: 1 };
 
 /** Doubles column x; each call waits until released when `hold` is on. */
 class Doubler implements BatchRunner {
@@ -152,6 +155,23 @@ describe('micro-batching queue', () => {
     const stuck = await failure(queue.submit(rowsOf(1), performance.now() + 30));
     assert.equal(stuck.code, 'DEADLINE_EXCEEDED');
     assert.match(stuck.message, /model m version 1 did not answer within the request's deadline/);
+  });
+
+  it('gives every call a multiple of row_alignment rows, repeating the last, and returns only the real ones', async () => {
+    const runner = new Doubler();
+    const queue = new BatchQueue(runner, DEFAULTS, 'm');
+    assert.deepEqual(await ys(queue.submit(rowsOf(3), far())), [6]);
+    assert.deepEqual(
+      await ys(queue.submit(rowsOf(...Array.from({ length: 9 }, (_, i) => i)), far())),
+      [0, 2, 4, 6, 8, 10, 12, 14, 16],
+    );
+    assert.deepEqual(runner.calls, [
+      [3, 3, 3, 3, 3, 3, 3, 3],
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8],
+    ]);
+    const unbatched = new Doubler();
+    await new BatchQueue(unbatched, { ...DEFAULTS, max_batch_size: 1 }, 'm').submit(rowsOf(3), far());
+    assert.deepEqual(unbatched.calls, [[3]], 'without batching a request runs exactly as sent');
   });
 
   it('rejects every request of a failed batch and keeps serving', async () => {

@@ -1,7 +1,7 @@
 import { errors } from '../../kernel/errors.ts';
 import type { Table } from '../../ml/table/table.ts';
 import type { BatchingConfig } from '../serving-config.ts';
-import { concatTables, sliceTable } from './batch-tables.ts';
+import { concatTables, padTable, sliceTable } from './batch-tables.ts';
 
 /** What runs a batch: ONNX Runtime's session behind OnnxRuntime.run. */
 export interface BatchRunner {
@@ -162,6 +162,8 @@ export class BatchQueue {
         batch.map((p) => p.table),
         rows,
       );
+      const align = this.#options.max_batch_size > 1 ? this.#options.row_alignment : 1;
+      if (align > 1 && rows % align !== 0) input = padTable(input, rows + align - (rows % align));
     } catch (err) {
       this.#finish(batch, undefined, err);
       return;

@@ -37,3 +37,21 @@ export function sliceTable(table: Table, start: number, rows: number): Table {
   );
   return { rows, columns };
 }
+
+/** The table with its last row repeated until it has `rows` rows (rows ≥ table.rows > 0). */
+export function padTable(table: Table, rows: number): Table {
+  if (rows === table.rows) return table;
+  const last = table.rows - 1;
+  const columns = table.columns.map((c): Column => {
+    if (c.kind === 'number') {
+      const out = new Float64Array(rows);
+      out.set(c.values);
+      out.fill(c.values[last] as number, table.rows);
+      return numberColumn(c.name, out);
+    }
+    const out = c.values.slice();
+    for (let i = table.rows; i < rows; i++) out.push(c.values[last] ?? null);
+    return stringColumn(c.name, out);
+  });
+  return { rows, columns };
+}
