@@ -356,7 +356,13 @@ export class InferenceService {
           metrics.shadowDropped(endpoint, shadow.name);
           continue;
         }
-        shadow.model.predict(inputs, startedAt + routing.limits.request_timeout_ms).then(
+        let answer: Promise<Table>;
+        try {
+          answer = shadow.model.predict(inputs, startedAt + routing.limits.request_timeout_ms);
+        } catch (err) {
+          answer = Promise.reject(err);
+        }
+        answer.then(
           (outputs) => {
             metrics.succeeded(shadow.stats, (performance.now() - startedAt) / 1000);
             if (logged) this.#log(endpoint, shadow, options, inputs, outputs, startedAt);
@@ -414,6 +420,11 @@ export class InferenceService {
   /** Resolves when every queue is empty and nothing runs. */
   async drain(): Promise<void> {
     await Promise.all([...this.#instances.values()].map((i) => i.model.queue.idle()));
+  }
+
+  /** Writes what the prediction log has buffered. */
+  async flushPredictionLog(): Promise<void> {
+    await this.#deps.predictionLog?.flush();
   }
 
   /** Drains, unloads every version and flushes the prediction log. */
