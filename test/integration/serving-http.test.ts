@@ -267,10 +267,9 @@ describe('MLflow scoring over HTTP', () => {
       body: '<rows/>',
     });
     assert.equal(media.status, 415);
-    assert.match(
-      ((await media.json()) as { message: string }).message,
-      /only supports the following content types/,
-    );
+    const mediaBody = (await media.json()) as { error_code: string; message: string };
+    assert.equal(mediaBody.error_code, 'BAD_REQUEST');
+    assert.match(mediaBody.message, /only supports the following content types/);
     const unknown = await postJson(`${server.url}/endpoints/nope/invocations`, { dataframe_records: rows });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.error_code, 'RESOURCE_DOES_NOT_EXIST');

@@ -55,7 +55,7 @@ export function sendFailure(reply: FastifyReply, style: ErrorStyle, failure: Htt
   if (style === 'mlflow') {
     const known = MLFLOW_ERRORS[failure.code as keyof typeof MLFLOW_ERRORS];
     const errorCode =
-      failure.status === 400
+      failure.status === 400 || failure.status === 415
         ? 'BAD_REQUEST'
         : failure.status === 413
           ? 'RESOURCE_EXHAUSTED'

@@ -37,8 +37,8 @@ function objectJson(table: Table, keys: readonly string[], i: number): string {
   return `${out}}`;
 }
 
-/** The entry's rows as JSON lines (each ending in a newline). */
-export function entryLines(e: PredictionEntry): string {
+/** Hands each row of the entry to `line` as one JSON line (ending in a newline). */
+export function entryLines(e: PredictionEntry, line: (text: string) => void): void {
   const head = `{"ts":${JSON.stringify(new Date(e.ts).toISOString())},"request_id":${JSON.stringify(e.request_id)},"row":`;
   const tail =
     `,"endpoint":${JSON.stringify(e.endpoint)},"variant":${JSON.stringify(e.variant)},"shadow":${e.shadow}` +
@@ -46,9 +46,29 @@ export function entryLines(e: PredictionEntry): string {
     `,"package_hash":${JSON.stringify(e.package_hash)},"latency_ms":${Math.round(e.latency_ms * 1000) / 1000},"inputs":`;
   const inputKeys = e.inputs.columns.map((c) => JSON.stringify(c.name));
   const outputKeys = e.outputs.columns.map((c) => JSON.stringify(c.name));
-  let out = '';
   const rows = Math.min(e.inputs.rows, e.outputs.rows);
   for (let i = 0; i < rows; i++)
-    out += `${head}${i}${tail}${objectJson(e.inputs, inputKeys, i)},"outputs":${objectJson(e.outputs, outputKeys, i)}}\n`;
-  return out;
+    line(
+      `${head}${i}${tail}${objectJson(e.inputs, inputKeys, i)},"outputs":${objectJson(e.outputs, outputKeys, i)}}\n`,
+    );
+}
+
+/** A growing byte buffer that lines are written into as UTF-8, without one large string. */
+export class LineBuffer {
+  #bytes = Buffer.allocUnsafe(1 << 16);
+  #length = 0;
+
+  readonly append = (text: string): void => {
+    const room = this.#length + text.length * 3;
+    if (room > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, this.#bytes.length * 2));
+      this.#bytes.copy(grown, 0, 0, this.#length);
+      this.#bytes = grown;
+    }
+    this.#length += this.#bytes.write(text, this.#length, 'utf8');
+  };
+
+  get bytes(): Buffer {
+    return this.#bytes.subarray(0, this.#length);
+  }
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { BlobStore } from '../../blobs/blob-store.ts';
 import type { Logger } from '../../kernel/logging.ts';
-import { entryLines, type PredictionEntry } from './prediction-entry.ts';
+import { entryLines, LineBuffer, type PredictionEntry } from './prediction-entry.ts';
 
 export interface PredictionLogConfig {
   /** Fraction of requests logged, 0–1 (default 1). */
@@ -125,11 +125,11 @@ export class PredictionLogWriter {
       else groups.set(key, [e]);
     }
     for (const [dir, list] of groups) {
-      let text = '';
+      const text = new LineBuffer();
       let count = 0;
       let sinceYield = 0;
       for (const e of list) {
-        text += entryLines(e);
+        entryLines(e, text.append);
         count += e.inputs.rows;
         sinceYield += e.inputs.rows;
         if (sinceYield >= ROWS_PER_TURN) {
@@ -141,7 +141,7 @@ export class PredictionLogWriter {
       const stamp = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}T${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}${pad(now.getUTCMilliseconds(), 3)}Z`;
       const key = `${dir}/part-${stamp}-${this.#writer}-${pad(this.#seq++, 6)}.jsonl`;
       try {
-        await this.store.put(key, { bytes: Buffer.from(text, 'utf8') });
+        await this.store.put(key, { bytes: text.bytes });
         this.#counters.logRows.inc(count);
         this.#counters.logSegments.inc();
       } catch (err) {
