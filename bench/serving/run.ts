@@ -9,7 +9,7 @@
  *      (bench/serving/peers.py), asked for class probabilities as Cairn answers them.
  *
  * Every server answers one request with the same row first (its probability of >50K is in the
- * report); then each workload runs BENCH_SECONDS at 32 connections. Also measured: batching at
+ * report); then each workload runs 2 s unmeasured (JIT warm-up), then BENCH_SECONDS at 32 connections. Also measured: batching at
  * 256 connections (Cairn as is, and with --max-batch-size 1), zero failed requests while the
  * served version is swapped every 500 ms under load through the admin API, --workers 2, and the
  * memory one more loaded model takes (10 sessions against 1).
@@ -170,7 +170,8 @@ async function main(): Promise<void> {
     body: string,
     connections = 32,
   ) => {
-    say(`  ${server} ${model} ${protocol} ${connections} connections, ${SECONDS} s`);
+    say(`  ${server} ${model} ${protocol} ${connections} connections, ${SECONDS} s (after 2 s of warm-up)`);
+    await wrk(dir, url, body, 'application/json', connections, 2);
     const result = await wrk(dir, url, body, 'application/json', connections, SECONDS);
     rows.push({ server, model, protocol, result });
     return result;

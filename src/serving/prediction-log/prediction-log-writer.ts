@@ -8,7 +8,7 @@ export interface PredictionLogConfig {
   sample: number;
   /** A segment is written at least this often while rows are buffered (default 1000 ms). */
   flush_interval_ms: number;
-  /** Rows buffered at most; beyond it new rows are dropped and counted (default 100,000). */
+  /** Rows buffered at most; beyond it new rows are dropped and counted (default 50,000). */
   max_buffer_rows: number;
   /** A segment is written as soon as this many rows are buffered (default 10,000). */
   segment_rows: number;
@@ -17,7 +17,7 @@ export interface PredictionLogConfig {
 export const DEFAULT_PREDICTION_LOG: Readonly<PredictionLogConfig> = Object.freeze({
   sample: 1,
   flush_interval_ms: 1000,
-  max_buffer_rows: 100_000,
+  max_buffer_rows: 50_000,
   segment_rows: 10_000,
 });
 
