@@ -56,6 +56,13 @@ export const chromiumGate = (): ServiceGate =>
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
 
+export const temporalGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_TEMPORAL_ADDRESS',
+    'Temporal executor tests',
+    'host:port of a Temporal dev server, e.g. 127.0.0.1:17233; scripts/services/temporal.sh starts one',
+  );
+
 /**
  * `promtool` (Debian package `prometheus`) on PATH, for the /metrics format check: skipped with
  * one line without it, a failure with CAIRN_TEST_REQUIRE_ALL=1 (.ci/run installs it).
