@@ -96,7 +96,7 @@ describe('cairn serve', () => {
     ]);
     const n = 24;
     const answers = Array.from({ length: n }, (_, i) =>
-      postJson(`${url}/v2/models/trees/infer`, v2Body(sampleRows(4000, i)), { 'x-request-id': `drain-${i}` }),
+      postJson(`${url}/v2/models/trees/infer`, v2Body(sampleRows(1500, i)), { 'x-request-id': `drain-${i}` }),
     );
     const inFlight = /^cairn_inference_in_flight\{endpoint="trees"\} (\d+)/m;
     while ((await metric(url, inFlight)) < n - 1) await new Promise((r) => setTimeout(r, 5));
