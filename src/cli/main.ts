@@ -38,6 +38,7 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
   { names: ['eval'], load: async () => (await import('./commands/eval.ts')).registerEval },
   { names: ['gate'], load: async () => (await import('./commands/gate.ts')).registerGate },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
+  { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServe },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
   {
     names: ['metrics', 'params', 'plots'],

@@ -41,6 +41,11 @@ export const ERROR_CODES = {
     summary: 'Another operation holds the resource (a lock, a concurrent write).',
   },
   CANCELLED: { http: 499, exit: 1, summary: 'The operation was interrupted.' },
+  DEADLINE_EXCEEDED: {
+    http: 504,
+    exit: 1,
+    summary: 'The operation did not finish before its deadline.',
+  },
   INTERNAL: { http: 500, exit: 1, summary: 'A bug in Cairn; please report it.' },
 } as const satisfies Record<string, { http: number; exit: number; summary: string }>;
 
@@ -105,6 +110,8 @@ export const errors = {
     new CairnError('RESOURCE_EXHAUSTED', message, options),
   conflict: (message: string, options?: CairnErrorOptions) => new CairnError('CONFLICT', message, options),
   internal: (message: string, options?: CairnErrorOptions) => new CairnError('INTERNAL', message, options),
+  deadline: (message: string, options?: CairnErrorOptions) =>
+    new CairnError('DEADLINE_EXCEEDED', message, options),
 };
 
 const NODE_FS_CODES: Record<string, { code: ErrorCode; what: string; hint?: string }> = {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 
 /**
  * Suites that need a real service (PostgreSQL, the S3 server, the Python clients) run when its
@@ -107,3 +108,18 @@ export const evidentlyGate = (): ServiceGate => {
     'path to a python with Evidently and a pandas it supports; scripts/services/evidently-venv.sh makes one',
   );
 };
+ * `promtool` (Debian package `prometheus`) on PATH, for the /metrics format check: skipped with
+ * one line without it, a failure with CAIRN_TEST_REQUIRE_ALL=1 (.ci/run installs it).
+ */
+export function promtoolGate(): ServiceGate {
+  const found = spawnSync('promtool', ['--version'], { stdio: 'ignore' });
+  if (!found.error && found.status === 0) return { value: 'promtool', skip: false };
+  const line = 'skipped the promtool check of /metrics: install it with apt-get install -y prometheus';
+  if (process.env.CAIRN_TEST_REQUIRE_ALL === '1')
+    throw new Error(`promtool is not on PATH but CAIRN_TEST_REQUIRE_ALL=1: ${line}`);
+  if (!announced.has(line)) {
+    announced.add(line);
+    process.stderr.write(`${line}\n`);
+  }
+  return { value: undefined, skip: line };
+}

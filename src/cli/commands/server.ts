@@ -262,7 +262,7 @@ async function locations(
 }
 
 /** S3 settings for an s3:// artifact root: CAIRN_S3_* first, then the AWS (and MLflow) variables. */
-function s3Settings(env: NodeJS.ProcessEnv) {
+export function s3Settings(env: NodeJS.ProcessEnv) {
   const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
   const endpoint = pick(
     'CAIRN_S3_ENDPOINT',

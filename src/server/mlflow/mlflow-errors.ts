@@ -16,5 +16,6 @@ export const MLFLOW_ERRORS: Record<ErrorCode, { error_code: string; status: numb
   RESOURCE_EXHAUSTED: { error_code: 'RESOURCE_EXHAUSTED', status: 429 },
   CONFLICT: { error_code: 'ABORTED', status: 409 },
   CANCELLED: { error_code: 'CANCELLED', status: 499 },
+  DEADLINE_EXCEEDED: { error_code: 'DEADLINE_EXCEEDED', status: 504 },
   INTERNAL: { error_code: 'INTERNAL_ERROR', status: 500 },
 };
