@@ -108,6 +108,8 @@ export const evidentlyGate = (): ServiceGate => {
     'path to a python with Evidently and a pandas it supports; scripts/services/evidently-venv.sh makes one',
   );
 };
+
+/**
  * `promtool` (Debian package `prometheus`) on PATH, for the /metrics format check: skipped with
  * one line without it, a failure with CAIRN_TEST_REQUIRE_ALL=1 (.ci/run installs it).
  */
