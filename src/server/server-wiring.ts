@@ -2,8 +2,14 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { openBlobStore, parseBlobUrl } from '../blobs/open-blob-store.ts';
+import { AddressPolicy } from '../ci/webhooks/address-policy.ts';
+import { SqlWebhookStore } from '../ci/webhooks/sql/sql-webhook-store.ts';
+import { WEBHOOK_MIGRATIONS } from '../ci/webhooks/sql/webhook-migrations.ts';
+import { type WebhookDeliveryConfig, WebhookService } from '../ci/webhooks/webhook-service.ts';
 import type { RemoteConfig } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logging.ts';
+import { withRegistryEvents } from '../registry/events/evented-registry-store.ts';
+import { RegistryEvents } from '../registry/events/registry-events.ts';
 import { REGISTRY_MIGRATIONS } from '../registry/sql/registry-migrations.ts';
 import { SqlRegistryStore } from '../registry/sql/sql-registry-store.ts';
 import { AuthStore } from '../security/auth-store.ts';
@@ -15,6 +21,7 @@ import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
+import { webhookDeliveryRoutes } from './api/webhook-delivery-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
 import type { RouteModule, ServerDeps } from './create-server.ts';
@@ -28,6 +35,7 @@ import { registryVersionRoutes } from './mlflow/registry-version-routes.ts';
 import { runLoggingRoutes } from './mlflow/run-logging-routes.ts';
 import { runRoutes } from './mlflow/run-routes.ts';
 import { serverInfoRoutes } from './mlflow/server-info-routes.ts';
+import { webhookRoutes } from './mlflow/webhook-routes.ts';
 
 /** Route modules mounted under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Add new MLflow areas here. */
 export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
@@ -39,10 +47,11 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
   registryModelRoutes,
   registryVersionRoutes,
   loggedModelRoutes,
+  webhookRoutes,
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
-export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes];
+export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, webhookDeliveryRoutes];
 
 /** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info, /health and /version). */
 export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, mlflowHealthRoutes];
@@ -66,6 +75,7 @@ export const SERVER_MIGRATIONS = [
   ...LOGGED_MODEL_MIGRATIONS,
   ...REGISTRY_MIGRATIONS,
   ...SECURITY_MIGRATIONS,
+  ...WEBHOOK_MIGRATIONS,
 ];
 
 /** S3 settings for an `s3://` artifact root (endpoint, region, credentials), as for a remote. */
@@ -77,6 +87,8 @@ export interface ServerBackendsConfig {
   /** `file:///abs/dir` (or `/abs/dir`) or `s3://bucket/prefix`. */
   artifactsUri: string;
   s3?: ArtifactS3Settings;
+  /** How webhook deliveries go out (default: public addresses only, https only). */
+  webhooks?: Omit<WebhookDeliveryConfig, 'policy'> & { allowedNetworks?: string[] };
   log: Logger;
 }
 
@@ -84,6 +96,8 @@ export interface ServerBackends {
   deps: ServerDeps;
   /** Users and tokens, in the same metadata store. */
   auth: AuthStore;
+  /** The registry's events (alias moves, new versions…), for in-process subscribers such as deploy. */
+  events: RegistryEvents;
   close(): Promise<void>;
 }
 
@@ -108,10 +122,19 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     throw err;
   }
   const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: 'mlflow-artifacts:' });
+  const events = new RegistryEvents(config.log);
+  const { allowedNetworks, ...delivery } = config.webhooks ?? {};
+  const webhooks = new WebhookService(
+    new SqlWebhookStore(metadata),
+    { ...delivery, policy: new AddressPolicy(allowedNetworks) },
+    config.log,
+  );
+  webhooks.attach(events);
   const deps: ServerDeps = {
     tracking,
     loggedModels: new SqlLoggedModelStore(metadata, tracking),
-    registry: new SqlRegistryStore(metadata),
+    registry: withRegistryEvents(new SqlRegistryStore(metadata), events),
+    webhooks,
     artifacts,
     artifactsUri,
     metadata,
@@ -120,7 +143,9 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
   return {
     deps,
     auth: new AuthStore(metadata),
+    events,
     close: async () => {
+      await webhooks.close();
       await artifacts.close?.();
       await metadata.close();
     },
