@@ -27,6 +27,16 @@ export { type CairnConfig, loadConfig } from './kernel/config.ts';
 export { CairnError, ERROR_CODES, type ErrorCode, isCairnError } from './kernel/errors.ts';
 export { type Digest, sha256, sha256File } from './kernel/hashing.ts';
 export { type Logger, silentLogger } from './kernel/logging.ts';
+export { type Evaluation, evaluate, type SliceResult } from './ml/evaluation/evaluate.ts';
+export { evaluateModel } from './ml/evaluation/evaluate-model.ts';
+export type { Predictions } from './ml/evaluation/predictions.ts';
+export { gatePolicyOf } from './ml/gates/gate-policy.ts';
+export type { GateResult, RuleOutcome } from './ml/gates/gate-result.ts';
+export { type GateSubject, runGate } from './ml/gates/run-gate.ts';
+export { binaryMetrics } from './ml/metrics/binary-metrics.ts';
+export type { MetricSet } from './ml/metrics/metric-set.ts';
+export { multiclassMetrics } from './ml/metrics/multiclass-metrics.ts';
+export { regressionMetrics } from './ml/metrics/regression-metrics.ts';
 export type {
   CairnSection,
   ClassLabel,
@@ -40,6 +50,17 @@ export { OnnxRuntime, type RuntimeOptions } from './ml/runtime/onnx-runtime.ts';
 export type { Prediction } from './ml/runtime/prediction.ts';
 export { readTable, type TableFile } from './ml/table/read-table.ts';
 export { type Column, type Table, tableFromRecords } from './ml/table/table.ts';
+export { type GateDefinition, loadGates } from './pipeline/definition/gate-definitions.ts';
+export { HttpPromotionStore } from './registry/promotion/http/http-promotion-store.ts';
+export { decidePromotion } from './registry/promotion/promotion-check.ts';
+export type { PromotionStore } from './registry/promotion/promotion-store.ts';
+export type {
+  AliasEvent,
+  GatePolicy,
+  PromotionDecision,
+  VersionCheck,
+} from './registry/promotion/promotion-types.ts';
+export { SqlPromotionStore } from './registry/promotion/sql/sql-promotion-store.ts';
 export {
   type ConnectOptions,
   type LogInputOptions,

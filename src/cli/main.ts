@@ -35,6 +35,8 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
   { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
   { names: ['train'], load: async () => (await import('./commands/train.ts')).registerTrain },
   { names: ['model'], load: async () => (await import('./commands/model.ts')).registerModel },
+  { names: ['eval'], load: async () => (await import('./commands/eval.ts')).registerEval },
+  { names: ['gate'], load: async () => (await import('./commands/gate.ts')).registerGate },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
   {

@@ -6,7 +6,7 @@ import { parseModelsUri } from '../registry/registration/version-source.ts';
 import type { ModelVersion } from '../registry/registry-types.ts';
 import { localArtifacts } from '../sdk/artifact-download.ts';
 import type { TrackingStore } from '../tracking/tracking-store.ts';
-import { type TargetOpts, withRegistry } from './registry-target.ts';
+import { type OpenedRegistry, type TargetOpts, withRegistry } from './registry-target.ts';
 import type { CliSession } from './session.ts';
 
 /** A model package made readable on this machine, and where it came from. */
@@ -17,6 +17,8 @@ export interface ModelSource {
   ref: string;
   /** The registry version, for a `models:/` reference. */
   version?: ModelVersion;
+  /** The registry the reference was resolved in (models:/ and runs:/), to record results there. */
+  opened?: OpenedRegistry;
 }
 
 export function isModelUri(ref: string): boolean {
@@ -65,7 +67,7 @@ export async function withModelSource<T>(
     const temp = await mkdtemp(join(tmpdir(), 'cairn-model-'));
     try {
       const local = await localArtifacts(artifactUri, temp, opened.proxy);
-      return await fn({ dir: local.dir, ref, ...(version ? { version } : {}) });
+      return await fn({ dir: local.dir, ref, ...(version ? { version } : {}), opened });
     } finally {
       await rm(temp, { recursive: true, force: true });
     }

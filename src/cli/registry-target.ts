@@ -1,5 +1,8 @@
+import { userInfo } from 'node:os';
 import { CairnError, isCairnError } from '../kernel/errors.ts';
 import type { ModelLineage } from '../registry/lineage/model-lineage.ts';
+import type { PromotionStore } from '../registry/promotion/promotion-store.ts';
+import type { GatePolicy } from '../registry/promotion/promotion-types.ts';
 import type { RegistryStore } from '../registry/registry-store.ts';
 import type { CreateModelVersionOptions, ModelVersion } from '../registry/registry-types.ts';
 import type { ArtifactProxy } from '../sdk/artifact-upload.ts';
@@ -16,6 +19,11 @@ export interface TargetOpts {
 /** The registry a command works on, and what lives beside it. */
 export interface OpenedRegistry {
   registry: RegistryStore;
+  /**
+   * Gate results and guarded alias moves: over HTTP the server's own policy; on a store opened
+   * here, the gates of the workspace's cairn.yaml when the command asked for them (`gates`).
+   */
+  promotion: PromotionStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
   where: string;
   /**
@@ -36,6 +44,7 @@ export async function withRegistry<T>(
   s: CliSession,
   opts: TargetOpts,
   fn: (r: OpenedRegistry) => Promise<T>,
+  needs: { gates?: boolean } = {},
 ): Promise<T> {
   const env = s.io.env;
   const uri = opts.trackingUri || env.CAIRN_TRACKING_URI || env.MLFLOW_TRACKING_URI || undefined;
@@ -51,10 +60,13 @@ export async function withRegistry<T>(
         : {};
     const config = { uri, ...(token ? { token } : {}), ...basic };
     const registry = new HttpRegistryStore(config);
+    const { HttpPromotionStore } = await import('../registry/promotion/http/http-promotion-store.ts');
+    const promotion = new HttpPromotionStore(config);
     const proxy = artifactProxyFor(config);
     try {
       return await fn({
         registry,
+        promotion,
         lineage: (name, version, verify) => fetchModelLineage(config, name, version, { verify }),
         where: uri,
         createVersion: (request) => registry.createModelVersion(request),
@@ -80,7 +92,11 @@ export async function withRegistry<T>(
     const metadata = await openMetadataStore(uri);
     try {
       const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: target.defaultArtifactRoot });
-      const local = await localRegistry(metadata, tracking);
+      const local = await localRegistry(
+        metadata,
+        tracking,
+        needs.gates ? await workspaceGates(s) : undefined,
+      );
       return await fn({
         ...local,
         where: uri,
@@ -94,7 +110,7 @@ export async function withRegistry<T>(
   }
   const ws = await s.workspace();
   const tracking = await ws.tracking();
-  const local = await localRegistry(ws.metadata, tracking);
+  const local = await localRegistry(ws.metadata, tracking, needs.gates ? await workspaceGates(s) : undefined);
   return fn({
     ...local,
     where: ws.config.metadata.uri,
@@ -102,4 +118,26 @@ export async function withRegistry<T>(
     tracking,
     connect: {},
   });
+}
+
+/** The gated aliases of the workspace's cairn.yaml; none outside a workspace. */
+async function workspaceGates(s: CliSession): Promise<GatePolicy | undefined> {
+  let root: string;
+  try {
+    root = (await s.config()).root;
+  } catch (err) {
+    if (isCairnError(err) && err.code === 'FAILED_PRECONDITION') return undefined;
+    throw err;
+  }
+  const { gatePolicyOfFile } = await import('../ml/gates/gate-policy.ts');
+  return gatePolicyOfFile(root);
+}
+
+/** Who runs the command, for the audit trail (a server records its authenticated caller instead). */
+export function actorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -44,6 +44,10 @@ export interface CairnConfig {
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
+  server: {
+    /** `cairn server` refuses to move a gated alias to a version without a passing gate result. */
+    enforce_gates: boolean;
+  };
   /** Where `cairn run` runs stages, and how `cairn worker` finds its work. */
   executor: {
     /** `local` (in this process) or `temporal://host:port[/namespace]`. */
@@ -67,6 +71,7 @@ const SECTIONS: Record<string, Record<string, Kind>> = {
   metadata: { uri: 'string' },
   cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
   log: { level: 'log-level' },
+  server: { enforce_gates: 'boolean' },
   executor: { uri: 'string', queue: 'string', heartbeat_timeout: 'number', attempts: 'number' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
@@ -93,6 +98,7 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_FSYNC: 'cache.fsync',
   CAIRN_CACHE_PROFILE: 'cache.profile',
   CAIRN_LOG_LEVEL: 'log.level',
+  CAIRN_SERVER_ENFORCE_GATES: 'server.enforce_gates',
   CAIRN_EXECUTOR: 'executor.uri',
   CAIRN_EXECUTOR_QUEUE: 'executor.queue',
   CAIRN_EXECUTOR_HEARTBEAT_TIMEOUT: 'executor.heartbeat_timeout',
@@ -334,6 +340,7 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },
+    server: { enforce_gates: (raw.server?.enforce_gates as boolean | undefined) ?? false },
     executor: {
       uri: (raw.executor?.uri as string | undefined) ?? 'local',
       queue: (raw.executor?.queue as string | undefined) ?? 'default',

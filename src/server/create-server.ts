@@ -9,6 +9,7 @@ import type { BlobStore } from '../blobs/blob-store.ts';
 import type { WebhookService } from '../ci/webhooks/webhook-service.ts';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
+import type { PromotionStore } from '../registry/promotion/promotion-store.ts';
 import type { RegistryStore } from '../registry/registry-store.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import type { LoggedModelStore } from '../tracking/logged-model-store.ts';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   registry: RegistryStore;
   /** MLflow's webhooks API and their deliveries; the webhook routes are not mounted without it. */
   webhooks?: WebhookService;
+  /** Gate results and guarded alias moves; default: SQL on `metadata`, with no gates enforced. */
+  promotion?: PromotionStore;
   /** Where run artifacts live (the artifact proxy reads and writes here). */
   artifacts: BlobStore;
   /**

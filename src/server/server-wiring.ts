@@ -8,8 +8,12 @@ import { WEBHOOK_MIGRATIONS } from '../ci/webhooks/sql/webhook-migrations.ts';
 import { type WebhookDeliveryConfig, WebhookService } from '../ci/webhooks/webhook-service.ts';
 import type { RemoteConfig } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logging.ts';
+import { withPromotionEvents } from '../registry/events/evented-promotion-store.ts';
 import { withRegistryEvents } from '../registry/events/evented-registry-store.ts';
 import { RegistryEvents } from '../registry/events/registry-events.ts';
+import type { GatePolicy } from '../registry/promotion/promotion-types.ts';
+import { PROMOTION_MIGRATIONS } from '../registry/promotion/sql/promotion-migrations.ts';
+import { SqlPromotionStore } from '../registry/promotion/sql/sql-promotion-store.ts';
 import { REGISTRY_MIGRATIONS } from '../registry/sql/registry-migrations.ts';
 import { SqlRegistryStore } from '../registry/sql/sql-registry-store.ts';
 import { AuthStore } from '../security/auth-store.ts';
@@ -21,6 +25,7 @@ import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
+import { promotionRoutes } from './api/promotion-routes.ts';
 import { webhookDeliveryRoutes } from './api/webhook-delivery-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
@@ -51,7 +56,7 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
-export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, webhookDeliveryRoutes];
+export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes, promotionRoutes, webhookDeliveryRoutes];
 
 /** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info, /health and /version). */
 export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, mlflowHealthRoutes];
@@ -74,6 +79,7 @@ export const SERVER_MIGRATIONS = [
   ...TRACKING_MIGRATIONS,
   ...LOGGED_MODEL_MIGRATIONS,
   ...REGISTRY_MIGRATIONS,
+  ...PROMOTION_MIGRATIONS,
   ...SECURITY_MIGRATIONS,
   ...WEBHOOK_MIGRATIONS,
 ];
@@ -89,6 +95,8 @@ export interface ServerBackendsConfig {
   s3?: ArtifactS3Settings;
   /** How webhook deliveries go out (default: public addresses only, https only). */
   webhooks?: Omit<WebhookDeliveryConfig, 'policy'> & { allowedNetworks?: string[] };
+  /** The gated aliases the registry enforces (default: none). */
+  gatePolicy?: GatePolicy;
   log: Logger;
 }
 
@@ -135,6 +143,7 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     loggedModels: new SqlLoggedModelStore(metadata, tracking),
     registry: withRegistryEvents(new SqlRegistryStore(metadata), events),
     webhooks,
+    promotion: withPromotionEvents(new SqlPromotionStore(metadata, config.gatePolicy), events),
     artifacts,
     artifactsUri,
     metadata,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { silentLogger } from '../../src/kernel/logging.ts';
+import type { GatePolicy } from '../../src/registry/promotion/promotion-types.ts';
 import { createServer, type ServerOptions } from '../../src/server/create-server.ts';
 import {
   type ArtifactS3Settings,
@@ -90,6 +91,7 @@ export function freshPostgres(): Promise<string> {
 /** Opens the backends of a variant, as `cairn server` does. */
 export async function openVariant(
   variant: Variant,
+  options: { gatePolicy?: GatePolicy } = {},
 ): Promise<Omit<TestServer, 'app' | 'close'> & { close(): Promise<void> }> {
   const dir = await tempDir('cairn-server-');
   const storeUri = variant.store === 'sqlite' ? `sqlite://${join(dir, 'cairn.db')}` : await freshPostgres();
@@ -107,6 +109,7 @@ export async function openVariant(
     storeUri,
     artifactsUri,
     ...(variant.artifacts === 's3' ? { s3: S3_SETTINGS } : {}),
+    ...(options.gatePolicy ? { gatePolicy: options.gatePolicy } : {}),
     log: silentLogger,
   });
   return {
@@ -122,10 +125,10 @@ export async function openVariant(
 /** A server app (not listening) on a variant's backends, with every route module mounted. */
 export async function startTestServer(
   variant: Variant,
-  options: ServerOptions & { withAuthRoutes?: boolean } = {},
+  options: ServerOptions & { withAuthRoutes?: boolean; gatePolicy?: GatePolicy } = {},
 ): Promise<TestServer> {
-  const opened = await openVariant(variant);
-  const { withAuthRoutes, ...serverOptions } = options;
+  const { withAuthRoutes, gatePolicy, ...serverOptions } = options;
+  const opened = await openVariant(variant, gatePolicy ? { gatePolicy } : {});
   const app = createServer(
     opened.backends.deps,
     serverOptions,

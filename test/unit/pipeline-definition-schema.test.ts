@@ -64,7 +64,6 @@ const VALID: Record<string, string> = {
   'empty optional keys and reserved sections': [
     'vars:',
     'gates:',
-    '  champion: { min_auc: 0.8 }',
     'deployments: {}',
     'monitors:',
     'stages:',
@@ -105,6 +104,34 @@ const VALID: Record<string, string> = {
   ].join('\n'),
 };
 
+VALID['gates with every rule kind'] = [
+  'gates:',
+  '  income:',
+  '    data: data/test.csv',
+  '    target: income',
+  '    threshold: optimize:f1',
+  '    rules:',
+  '      - roc_auc >= 0.88',
+  '      - roc_auc >= champion.roc_auc - 0.005',
+  '      - { slice: sex, metric: recall, max_gap: 0.10 }',
+  '      - { slice: age, bins: 4, metric: f1, max_gap: 0.2 }',
+  '      - "slice: race, metric: recall, max_gap: 0.2"',
+  '      - latency_p99_ms <= 5',
+  '      - signature: compatible_with champion',
+  '      - invariance: { column: fnlwgt, perturb: 0.05, max_prediction_change: 0.01 }',
+  '  prices:',
+  '    model: house-prices',
+  '    aliases: [champion, production]',
+  '    data: data/prices.parquet',
+  '    target: price',
+  '    threshold: 0.4',
+  '    rules: [rmse <= 30000, r2 > 0.7]',
+  'stages:',
+  '  a:',
+  '    cmd: echo',
+  '',
+].join('\n');
+
 const SUPPORT = {
   'params.yaml': 'train:\n  lr: 0.1\nmodels: [gbdt, logreg]\ninputs: [in.txt]\ncache: false\n',
   'other.yaml': 'a:\n  b: 1\n',
@@ -131,6 +158,14 @@ const INVALID: Record<string, string> = {
   'bad env name': 'stages:\n  a:\n    cmd: x\n    env: { "1X": y }\n',
   'params file with an empty key list': 'stages:\n  a:\n    cmd: x\n    params: [{ other.yaml: [] }]\n',
   'gates not a mapping': 'gates: [x]\nstages: {}\n',
+  'gate without rules': 'gates:\n  g: { data: d.csv, target: y }\n',
+  'gate without data': 'gates:\n  g: { target: y, rules: [f1 > 0.5] }\n',
+  'unknown gate key': 'gates:\n  g: { data: d.csv, target: y, rules: [f1 > 0.5], rule: [] }\n',
+  'gate rule of an unknown kind': 'gates:\n  g: { data: d.csv, target: y, rules: [{ drift: x }] }\n',
+  'slice rule without max_gap':
+    'gates:\n  g: { data: d.csv, target: y, rules: [{ slice: sex, metric: f1 }] }\n',
+  'invariance rule with perturb 2':
+    'gates:\n  g:\n    data: d.csv\n    target: y\n    rules:\n      - invariance: { column: x, perturb: 2, max_prediction_change: 0.1 }\n',
   'queue with a space': 'stages:\n  a:\n    cmd: x\n    queue: big gpu\n',
   'queue not a string': 'stages:\n  a:\n    cmd: x\n    queue: [gpu]\n',
 };

@@ -103,7 +103,7 @@ describe('loadPipeline', () => {
   it('accepts reserved top-level sections and an empty file', async () => {
     const p = await load({
       'cairn.yaml':
-        'gates:\n  champion: { rules: [x] }\ndeployments: {}\nmonitors:\nstages:\n  a:\n    cmd: echo\n',
+        'gates:\n  champion: { data: t.csv, target: y, rules: [f1 >= 0.5] }\ndeployments: {}\nmonitors:\nstages:\n  a:\n    cmd: echo\n',
     });
     assert.deepEqual(
       p.stages.map((s) => s.name),

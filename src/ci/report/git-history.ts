@@ -1,5 +1,5 @@
-import { gitAsync, gitReadBlobs, gitSync } from '../../kernel/git.ts';
 import { errors } from '../../kernel/errors.ts';
+import { gitAsync, gitReadBlobs, gitSync } from '../../kernel/git.ts';
 
 /** A commit of the workspace's git repository, read without checking it out. */
 export interface GitCommit {
@@ -26,9 +26,12 @@ export async function openCommit(root: string, ref: string): Promise<GitCommit> 
     const shallow = gitSync(root, ['rev-parse', '--is-shallow-repository'])?.trim() === 'true';
     const branch = ref.replace(/^origin\//, '');
     if (shallow)
-      throw errors.precondition(`the base ${ref} is not in this shallow clone (it holds only the latest commits)`, {
-        hint: `fetch it before the report: git fetch --no-tags --depth=50 origin ${branch} (or git fetch --deepen=50); in GitHub Actions check out with fetch-depth: 0, in GitLab CI set GIT_DEPTH: 0`,
-      });
+      throw errors.precondition(
+        `the base ${ref} is not in this shallow clone (it holds only the latest commits)`,
+        {
+          hint: `fetch it before the report: git fetch --no-tags --depth=50 origin ${branch} (or git fetch --deepen=50); in GitHub Actions check out with fetch-depth: 0, in GitLab CI set GIT_DEPTH: 0`,
+        },
+      );
     throw errors.notFound(`git knows no commit named ${ref}`, {
       hint: `fetch it (git fetch origin ${branch}) or name another base with --base <ref>`,
     });
@@ -42,7 +45,8 @@ export async function openCommit(root: string, ref: string): Promise<GitCommit> 
       return text ?? undefined;
     },
     async filesEnding(suffix) {
-      const listing = (await gitAsync(root, ['ls-tree', '-r', '-z', sha, '--', prefix === '' ? '.' : prefix])) ?? '';
+      const listing =
+        (await gitAsync(root, ['ls-tree', '-r', '-z', sha, '--', prefix === '' ? '.' : prefix])) ?? '';
       const entries = listing
         .split('\0')
         .filter(Boolean)
@@ -67,6 +71,14 @@ export function headCommit(root: string): string | undefined {
 
 /** Workspace-relative paths of the working tree's files ending in `suffix` (tracked or new, not ignored). */
 export function workingFilesEnding(root: string, suffix: string): string[] {
-  const out = gitSync(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', `*${suffix}`]);
+  const out = gitSync(root, [
+    'ls-files',
+    '-z',
+    '--cached',
+    '--others',
+    '--exclude-standard',
+    '--',
+    `*${suffix}`,
+  ]);
   return out ? [...new Set(out.split('\0').filter(Boolean))] : [];
 }

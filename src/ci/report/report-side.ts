@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePointer, trackedPathFor } from '../../data/pointer.ts';
-import { parseLockFile } from '../../pipeline/lock/lock-file.ts';
 import { flattenMetrics, parseDataFile } from '../../pipeline/inspect/stage-metrics.ts';
+import { parseLockFile } from '../../pipeline/lock/lock-file.ts';
 import type { LockFile, Pipeline } from '../../pipeline/pipeline-types.ts';
 import type { GitCommit } from './git-history.ts';
 
@@ -66,10 +66,18 @@ function lockDatasets(lock: LockFile, into: Map<string, DatasetState>): void {
   for (const entry of Object.values(lock.stages))
     for (const out of entry.outs)
       if (out.cache)
-        into.set(out.path, { hash: out.hash, size: out.size, ...(out.files !== undefined ? { files: out.files } : {}) });
+        into.set(out.path, {
+          hash: out.hash,
+          size: out.size,
+          ...(out.files !== undefined ? { files: out.files } : {}),
+        });
 }
 
-function pointerDatasets(pointers: Map<string, string>, into: Map<string, DatasetState>, notes: string[]): void {
+function pointerDatasets(
+  pointers: Map<string, string>,
+  into: Map<string, DatasetState>,
+  notes: string[],
+): void {
   for (const [path, text] of pointers)
     try {
       const p = parsePointer(text, path);

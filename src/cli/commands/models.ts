@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { errors } from '../../kernel/errors.ts';
 import type { ModelLineage } from '../../registry/lineage/model-lineage.ts';
+import type { AliasEvent } from '../../registry/promotion/promotion-types.ts';
 import type { RegistryStore } from '../../registry/registry-store.ts';
 import type { ModelVersion, RegisteredModel } from '../../registry/registry-types.ts';
 import { formatBytes, formatDuration, table } from '../format.ts';
-import { type TargetOpts, withRegistry } from '../registry-target.ts';
+import { actorName, type TargetOpts, withRegistry } from '../registry-target.ts';
 import type { CliSession } from '../session.ts';
 import { registerModelsRegister } from './models-register.ts';
 
@@ -87,19 +88,27 @@ export function registerModels(program: Command, session: () => CliSession): voi
   registerModelsRegister(models, target, session);
 
   const alias = models.command('alias').description('point aliases (champion, challenger, …) at versions');
-  target(alias.command('set').description('point an alias at a version, moving it if it pointed elsewhere'))
+  target(
+    alias
+      .command('set')
+      .description(
+        'point an alias at a version, moving it if it pointed elsewhere (gated aliases: see promote)',
+      ),
+  )
     .argument('<name>')
     .argument('<alias>')
     .argument('<version>')
-    .option('--json', 'print the version the alias now names as JSON')
+    .option('--json', 'print the audit record of the move as JSON')
     .action(async (name: string, aliasName: string, version: string, opts: TargetOpts) => {
       const s = session();
-      const mv = await withRegistry(s, opts, async ({ registry }) => {
-        await registry.setRegisteredModelAlias(name, aliasName, version);
-        return registry.getModelVersionByAlias(name, aliasName);
-      });
-      if (opts.json) return s.json(mv);
-      s.out(`${name}@${aliasName} → version ${mv.version}`);
+      const event = await withRegistry(
+        s,
+        opts,
+        ({ promotion }) => promotion.moveAlias({ name, alias: aliasName, version, actor: actorName() }),
+        { gates: true },
+      );
+      if (opts.json) return s.json(event);
+      s.out(moveLine(event));
     });
   target(alias.command('delete').description('remove an alias (the version stays)'))
     .argument('<name>')
@@ -107,9 +116,125 @@ export function registerModels(program: Command, session: () => CliSession): voi
     .option('--json', 'print the result as JSON')
     .action(async (name: string, aliasName: string, opts: TargetOpts) => {
       const s = session();
-      await withRegistry(s, opts, ({ registry }) => registry.deleteRegisteredModelAlias(name, aliasName));
-      if (opts.json) return s.json({ name, alias: aliasName, deleted: true });
+      const event = await withRegistry(
+        s,
+        opts,
+        ({ promotion }) => promotion.deleteAlias(name, aliasName, actorName()),
+        {
+          gates: true,
+        },
+      );
+      if (opts.json) return s.json({ name, alias: aliasName, deleted: true, ...(event ? { event } : {}) });
       s.out(`deleted alias ${name}@${aliasName}`);
+    });
+
+  target(
+    models
+      .command('promote')
+      .description(
+        'point an alias (champion, …) at a version; a gated alias moves only to a version whose latest gate result passed',
+      ),
+  )
+    .argument('<name>', 'the registered model')
+    .argument('<version>', 'the version to promote')
+    .requiredOption('--alias <alias>', 'the alias to move, e.g. champion')
+    .option(
+      '--force',
+      'move past a failed or missing gate result (needs --reason; recorded in the audit trail)',
+    )
+    .option('--reason <text>', 'why the version is forced past its gate')
+    .option('--json', 'print the audit record of the move as JSON')
+    .action(
+      async (
+        name: string,
+        version: string,
+        opts: TargetOpts & { alias: string; force?: boolean; reason?: string },
+      ) => {
+        const s = session();
+        if (opts.reason !== undefined && !opts.force)
+          throw errors.invalid('--reason goes with --force', {
+            hint: 'a promotion that passes its gates needs no reason; add --force to override a gate',
+          });
+        const event = await withRegistry(
+          s,
+          opts,
+          ({ promotion }) =>
+            promotion.moveAlias({
+              name,
+              alias: opts.alias,
+              version,
+              ...(opts.force ? { force: true } : {}),
+              ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+              actor: actorName(),
+            }),
+          { gates: true },
+        );
+        if (opts.json) return s.json(event);
+        s.out(moveLine(event));
+      },
+    );
+
+  target(
+    models
+      .command('checks')
+      .description("a version's gate results and evaluations, newest first (what promotion checks)"),
+  )
+    .argument('<name/version>', 'the version, as name/version or name@alias')
+    .option('--gate <name>', 'only the results of this gate')
+    .option('--json', 'print the results as JSON')
+    .action(async (ref: string, opts: TargetOpts & { gate?: string }) => {
+      const s = session();
+      const parsed = parseRef(ref, true);
+      const checks = await withRegistry(s, opts, async ({ registry, promotion }) => {
+        const version = parsed.version ?? (await versionOf(registry, parsed)).version;
+        return promotion.listChecks(parsed.name, version, opts.gate ? { gate: opts.gate } : {});
+      });
+      if (opts.json) return s.json(checks);
+      if (checks.length === 0) return s.out(`No gate results or evaluations recorded for ${ref}.`);
+      s.out(
+        table([
+          ['ID', 'WHEN', 'KIND', 'GATE', 'RESULT', 'BY'],
+          ...checks.map((c) => [
+            c.id,
+            when(c.created_at),
+            c.kind,
+            c.gate ?? '-',
+            c.kind === 'gate' ? (c.passed ? 'passed' : 'FAILED') : '-',
+            c.created_by,
+          ]),
+        ]),
+      );
+    });
+
+  target(
+    models
+      .command('history')
+      .description("a model's alias moves: who moved which alias where, forced or not"),
+  )
+    .argument('<name>', 'the registered model')
+    .option('--json', 'print the audit trail as JSON')
+    .action(async (name: string, opts: TargetOpts) => {
+      const s = session();
+      const events = await withRegistry(s, opts, ({ promotion }) => promotion.aliasHistory(name));
+      if (opts.json) return s.json(events);
+      if (events.length === 0) return s.out(`No alias moves recorded for ${name}.`);
+      s.out(
+        table([
+          ['WHEN', 'ALIAS', 'CHANGE', 'GATES', 'BY', 'FORCED'],
+          ...events.map((e) => [
+            when(e.at),
+            e.alias,
+            e.action === 'delete'
+              ? `${e.from_version} → (deleted)`
+              : `${e.from_version ?? '-'} → ${e.to_version}`,
+            e.gates
+              .map((g) => `${g.gate}:${g.check_id === undefined ? 'none' : g.passed ? 'passed' : 'failed'}`)
+              .join(' ') || '-',
+            e.actor,
+            e.forced ? `yes: ${clip(e.reason ?? '', 60)}` : '-',
+          ]),
+        ]),
+      );
     });
 
   target(
@@ -169,6 +294,19 @@ async function allVersions(registry: RegistryStore, name: string): Promise<Model
     token = page.next_page_token;
   } while (token);
   return out;
+}
+
+function moveLine(e: AliasEvent): string {
+  const gates = e.gates.map((g) => g.gate).join(', ');
+  const how = e.forced
+    ? `forced past gate ${e.gates
+        .filter((g) => !g.ok)
+        .map((g) => g.gate)
+        .join(', ')}: ${e.reason}`
+    : gates
+      ? `gate ${gates} passed`
+      : '';
+  return `${e.name}@${e.alias} → version ${e.to_version}${e.from_version && e.from_version !== e.to_version ? ` (was ${e.from_version})` : ''}${how ? ` — ${how}` : ''}`;
 }
 
 function latestOf(m: RegisteredModel): string {

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
 import { WORKSPACE_DIR } from '../../kernel/config.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logging.ts';
+import type { GatePolicy } from '../../registry/promotion/promotion-types.ts';
 import { decideAuth } from '../../security/decide-auth.ts';
 import { redact } from '../../store/redact-uri.ts';
 import type { CliSession } from '../session.ts';
@@ -19,6 +20,8 @@ interface ServerFlags {
   auth?: boolean;
   insecureNoAuth?: boolean;
   maxArtifactSize: string;
+  enforceGates?: boolean;
+  gates?: string;
 }
 
 /** `cairn server`: MLflow's tracking and registry REST API, a drop-in `mlflow server`. */
@@ -48,6 +51,11 @@ export function registerServer(program: Command, session: () => CliSession): voi
       'serve without credentials on a non-loopback address (a warning is printed)',
     )
     .option('--max-artifact-size <size>', 'largest artifact upload accepted, e.g. 500MB or 5GiB', '5GiB')
+    .option(
+      '--enforce-gates',
+      "refuse to move a gated alias to a version without a passing gate result (also: server.enforce_gates in the workspace's config)",
+    )
+    .option('--gates <file>', "the cairn.yaml whose gates are enforced (default: the workspace's)")
     .action(async (flags: ServerFlags) => serve(session(), flags));
 }
 
@@ -64,6 +72,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
   });
   const { storeUri, artifactsUri } = await locations(s, flags);
+  const gates = await gatesToEnforce(s, flags);
   const { createLogger } = await import('../../kernel/pino-logger.ts');
   const log: Logger = createLogger({ level: s.verbose ? 'debug' : 'warn', destination: s.io.stderr });
   if (decision.warning) s.warn(decision.warning);
@@ -72,7 +81,13 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     import('../../server/server-wiring.ts'),
     import('../../server/create-server.ts'),
   ]);
-  const backends = await openServerBackends({ storeUri, artifactsUri, s3: s3Settings(s.io.env), log });
+  const backends = await openServerBackends({
+    storeUri,
+    artifactsUri,
+    s3: s3Settings(s.io.env),
+    ...(gates ? { gatePolicy: gates.policy } : {}),
+    log,
+  });
   let closed = false;
   const closeBackends = async () => {
     if (closed) return;
@@ -98,7 +113,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
     const host = flags.host.includes(':') && !flags.host.startsWith('[') ? `[${flags.host}]` : flags.host;
     s.out(
-      `Cairn server listening on http://${host}:${actualPort} (store: ${redact(storeUri)}, artifacts: ${redact(artifactsUri)}, auth: ${decision.enabled ? 'on' : 'off'})`,
+      `Cairn server listening on http://${host}:${actualPort} (store: ${redact(storeUri)}, artifacts: ${redact(artifactsUri)}, auth: ${decision.enabled ? 'on' : 'off'}, gates: ${gates ? `enforced from ${gates.file}` : 'off'})`,
     );
     if (decision.enabled && !(await backends.auth.hasCredentials()))
       s.io.stderr.write(
@@ -171,6 +186,49 @@ async function listen(
       throw errors.invalid(`cannot listen on ${host}: no such address on this machine`, { cause: err });
     throw err;
   }
+}
+
+/**
+ * The gate policy to enforce, when --enforce-gates or the workspace's server.enforce_gates asks
+ * for it: from --gates, else the workspace's cairn.yaml. Enforcing with no gate definitions to
+ * read is an error, not a server that quietly enforces nothing.
+ */
+async function gatesToEnforce(
+  s: CliSession,
+  flags: ServerFlags,
+): Promise<{ file: string; policy: GatePolicy } | undefined> {
+  let workspace: { root: string; enforce: boolean } | undefined;
+  try {
+    const { root, config } = await s.config();
+    workspace = { root, enforce: config.server.enforce_gates };
+  } catch (err) {
+    if (!(isCairnError(err) && err.code === 'FAILED_PRECONDITION')) throw err;
+  }
+  if (!flags.enforceGates && !workspace?.enforce) {
+    if (flags.gates !== undefined)
+      throw errors.invalid('--gates names the gates to enforce, but gates are not enforced', {
+        hint: 'add --enforce-gates',
+      });
+    return undefined;
+  }
+  const file =
+    flags.gates !== undefined
+      ? resolve(s.cwd, flags.gates)
+      : workspace
+        ? join(workspace.root, 'cairn.yaml')
+        : undefined;
+  if (file === undefined)
+    throw errors.invalid('--enforce-gates needs the gate definitions: no workspace here', {
+      hint: 'pass --gates path/to/cairn.yaml, or start the server in the workspace',
+    });
+  const { loadGates } = await import('../../pipeline/definition/gate-definitions.ts');
+  const { gatePolicyOf } = await import('../../ml/gates/gate-policy.ts');
+  const gates = await loadGates(dirname(file), basename(file));
+  if (gates.length === 0)
+    throw errors.invalid(`${file} declares no gates, so there is nothing to enforce`, {
+      hint: 'declare gates: in cairn.yaml (see docs/models.md), or start the server without --enforce-gates',
+    });
+  return { file, policy: gatePolicyOf(gates) };
 }
 
 /** --store and --artifacts, or the workspace's, or ~/.cairn's. */

@@ -4,6 +4,7 @@ import { fromSystemError } from '../../kernel/errors.ts';
 import type { Pipeline, StageDefinition } from '../pipeline-types.ts';
 import { findCycles, topologicalOrder, upstreamOf } from './build-dag.ts';
 import { expandStages } from './expand.ts';
+import { parseGatesSection } from './gate-definitions.ts';
 import { loadVars } from './load-vars.ts';
 import { ParamsFiles } from './params-files.ts';
 import { describeKind, type LMap, type LNode, parseYamlWithLines } from './parse-yaml-with-lines.ts';
@@ -13,9 +14,9 @@ import { validateStages } from './validate-stages.ts';
 
 export const PIPELINE_FILE = 'cairn.yaml';
 
-/** Top-level keys of cairn.yaml. `gates`, `deployments` and `monitors` are defined by later versions. */
+/** Top-level keys of cairn.yaml. `deployments` and `monitors` are defined by later versions. */
 export const TOP_LEVEL_KEYS = ['vars', 'stages', 'gates', 'deployments', 'monitors'] as const;
-const RESERVED_SECTIONS = ['gates', 'deployments', 'monitors'];
+const RESERVED_SECTIONS = ['deployments', 'monitors'];
 
 export interface LoadPipelineOptions {
   /** Param overrides for this run (`--set train.lr=0.01`): dotted key → value. */
@@ -63,6 +64,8 @@ export async function loadPipeline(
     else if (RESERVED_SECTIONS.includes(e.key) && e.value.kind !== 'map' && !isEmpty(e.value))
       problems.add(file, e.value.line, `${e.key} must be a mapping, not ${describeKind(e.value)}`);
   }
+  // Gates are read by `cairn gate` (loadGates); here they are only checked, with the rest of the file.
+  parseGatesSection(top.entries.find((e) => e.key === 'gates')?.value, file, problems, root);
   const before = problems.size;
   const ctx = await loadVars(top.entries.find((e) => e.key === 'vars')?.value, params, problems, file);
   // Broken params or vars would make every ${…} that reads them fail too: report them first, alone.

@@ -35,7 +35,12 @@ export function parseWithYamlPackage(
     const hint = /\[.*\$\{/.test(source)
       ? // biome-ignore lint/suspicious/noTemplateCurlyInString: cairn.yaml's own ${…} syntax.
         ' (inside [ ] lists, the braces of ${…} are YAML syntax: quote the item, "a/${x}", or write one item per line)'
-      : '';
+      : /^\s*-\s*\w+:\s*[^{\s][^,]*,\s*\w+:/.test(source)
+        ? ` (a list item with several keys on one line is a mapping in braces: - { ${source
+            .replace(/^\s*-\s*/, '')
+            .replace(/\s+#.*$/, '')
+            .trim()} })`
+        : '';
     problems.add(file, line, `invalid YAML: ${message}${hint}`);
     return undefined;
   }

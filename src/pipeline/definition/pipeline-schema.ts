@@ -105,6 +105,86 @@ const stageFields = {
   plots: outputList('Plot data files the command writes; not cached by default.'),
 };
 
+const number = { type: 'number' };
+
+const gate = {
+  description: 'A gate: the data to evaluate on, the target column, and rules that must all pass.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['data', 'target', 'rules'],
+  properties: {
+    model: {
+      type: 'string',
+      minLength: 1,
+      description: "The registered model whose aliases the gate guards (default: the gate's name).",
+    },
+    aliases: {
+      description:
+        'Aliases that may move only to a version whose latest result for this gate passed (default: champion).',
+      anyOf: [
+        { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+        { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+      ],
+    },
+    data: {
+      type: 'string',
+      minLength: 1,
+      description: "CSV or Parquet file to evaluate on, relative to cairn.yaml's directory.",
+    },
+    target: { type: 'string', minLength: 1, description: 'The label column.' },
+    threshold: {
+      description: 'Binary classifiers: the decision threshold, a probability or optimize:f1 (default 0.5).',
+      anyOf: [
+        { type: 'number', minimum: 0, maximum: 1 },
+        { type: 'string', pattern: '^(optimize:f1|[0-9.]+)$' },
+      ],
+    },
+    rules: { type: 'array', minItems: 1, items: { $ref: '#/$defs/gateRule' } },
+  },
+};
+
+const gateRule = {
+  description:
+    'A rule: "roc_auc >= 0.88", "roc_auc >= champion.roc_auc - 0.005", "latency_p99_ms <= 5", "signature: compatible_with champion", { slice, metric, max_gap } or { invariance: { column, perturb, max_prediction_change } }.',
+  anyOf: [
+    { type: 'string', pattern: '^\\s*(\\w+\\s*(>=|<=|>|<)\\s*\\S.*|(slice|signature|invariance)\\s*:.+)$' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['slice', 'metric', 'max_gap'],
+      properties: {
+        slice: { type: 'string', minLength: 1 },
+        metric: { type: 'string', minLength: 1 },
+        max_gap: { ...number, minimum: 0 },
+        bins: { type: 'integer', minimum: 2, maximum: 50 },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['signature'],
+      properties: { signature: { type: 'string', pattern: '^compatible_with [A-Za-z0-9_-]+$' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['invariance'],
+      properties: {
+        invariance: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['column', 'perturb', 'max_prediction_change'],
+          properties: {
+            column: { type: 'string', minLength: 1 },
+            perturb: { ...number, exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            max_prediction_change: { ...number, minimum: 0 },
+          },
+        },
+      },
+    },
+  ],
+};
+
 /** The schema object. */
 export const PIPELINE_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -126,11 +206,19 @@ export const PIPELINE_SCHEMA = {
       propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
       additionalProperties: { $ref: '#/$defs/stage' },
     },
-    gates: reserved('Quality gates a model version must pass before an alias moves to it.'),
+    gates: {
+      description:
+        'Quality gates a model version must pass before a guarded alias moves to it (cairn gate, cairn models promote). See docs/models.md.',
+      type: ['object', 'null'],
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]+$' },
+      additionalProperties: { $ref: '#/$defs/gate' },
+    },
     deployments: reserved('Serving endpoints and their rollout (canary, A/B, shadow).'),
     monitors: reserved('Drift, data-quality and performance checks on deployments.'),
   },
   $defs: {
+    gate,
+    gateRule,
     interpolation,
     path,
     output: {

@@ -1,6 +1,10 @@
 import type { MetadataStore } from '../../store/metadata-store.ts';
 import { SqlLoggedModelStore } from '../../tracking/sql/sql-logged-model-store.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
+import type { PromotionStore } from '../promotion/promotion-store.ts';
+import { type GatePolicy, NO_GATES } from '../promotion/promotion-types.ts';
+import { PROMOTION_MIGRATIONS } from '../promotion/sql/promotion-migrations.ts';
+import { SqlPromotionStore } from '../promotion/sql/sql-promotion-store.ts';
 import { localArtifactLocator } from '../registration/local-artifact-locator.ts';
 import { VersionRegistrar } from '../registration/version-registrar.ts';
 import type { RegistryStore } from '../registry-store.ts';
@@ -10,6 +14,8 @@ import { type ModelLineage, readModelLineage } from './model-lineage.ts';
 
 export interface LocalRegistry {
   registry: RegistryStore;
+  /** Gate results and guarded alias moves, enforcing the policy given to localRegistry. */
+  promotion: PromotionStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
   /** Creates versions as the server does: lineage tags and the package hash recorded. */
   versions: VersionRegistrar;
@@ -17,18 +23,21 @@ export interface LocalRegistry {
 
 /**
  * The registry of a metadata store opened directly (a workspace's, or one a URI names), with
- * lineage read from the same store; `--verify` can re-hash packages kept on this machine.
+ * lineage read from the same store; `--verify` can re-hash packages kept on this machine. Alias
+ * moves through `promotion` enforce `policy`.
  */
 export async function localRegistry(
   metadata: MetadataStore,
   tracking: TrackingStore,
+  policy: GatePolicy = NO_GATES,
 ): Promise<LocalRegistry> {
-  await metadata.migrate(REGISTRY_MIGRATIONS);
+  await metadata.migrate([...REGISTRY_MIGRATIONS, ...PROMOTION_MIGRATIONS]);
   const registry = new SqlRegistryStore(metadata);
   const loggedModels = new SqlLoggedModelStore(metadata, tracking);
   const registrar = new VersionRegistrar({ registry, tracking, loggedModels, locate: localArtifactLocator });
   return {
     registry,
+    promotion: new SqlPromotionStore(metadata, policy),
     versions: registrar,
     lineage: (name, version, verify) =>
       readModelLineage(

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tag } from '../../registry/registry-types.ts';
+import { actorOf, promotionOf } from '../api/promotion-routes.ts';
 import type { RouteModule } from '../create-server.ts';
 import { mlflowModelVersion, mlflowRegisteredModel } from './registry-json.ts';
 import { REGISTRY_SCHEMAS as S } from './registry-schemas.ts';
@@ -121,7 +122,8 @@ export const registryModelRoutes: RouteModule = (app: FastifyInstance, deps) => 
     { schema: S.setAlias },
     async (request) => {
       const { name, alias, version } = request.body;
-      await registry.setRegisteredModelAlias(name, alias, version);
+      // Through promotion: gated aliases are enforced and every move lands in the audit trail.
+      await promotionOf(deps).moveAlias({ name, alias, version, actor: actorOf(request) });
       return empty;
     },
   );
@@ -129,7 +131,7 @@ export const registryModelRoutes: RouteModule = (app: FastifyInstance, deps) => 
     '/registered-models/alias',
     { schema: S.deleteAlias },
     async (request) => {
-      await registry.deleteRegisteredModelAlias(request.body.name, request.body.alias);
+      await promotionOf(deps).deleteAlias(request.body.name, request.body.alias, actorOf(request));
       return empty;
     },
   );

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CairnError, errors } from '../../kernel/errors.ts';
+import { CairnError, ERROR_CODES, type ErrorCode, errors } from '../../kernel/errors.ts';
 import { errorCodeFromMlflow } from './mlflow-error-codes.ts';
 import type { Json } from './mlflow-wire.ts';
 
@@ -165,14 +165,18 @@ function describe(err: unknown): string {
 
 /** A CairnError from a non-2xx answer: MLflow's `{error_code, message}` when the body has it. */
 export function errorFromAnswer(method: string, path: string, status: number, text: string): CairnError {
-  let body: { error_code?: unknown; message?: unknown } | undefined;
+  let body: { error_code?: unknown; code?: unknown; message?: unknown } | undefined;
   try {
     const parsed = JSON.parse(text) as unknown;
     if (typeof parsed === 'object' && parsed !== null) body = parsed as typeof body;
   } catch {
     body = undefined;
   }
-  const code = errorCodeFromMlflow(body?.error_code, status);
+  // Cairn's own API (/api/v1) answers {code, message}: keep its code as it is.
+  const code =
+    typeof body?.code === 'string' && body.code in ERROR_CODES
+      ? (body.code as ErrorCode)
+      : errorCodeFromMlflow(body?.error_code, status);
   const message =
     typeof body?.message === 'string' && body.message !== ''
       ? body.message
