@@ -75,7 +75,7 @@ function expandV6(address: string): number[] | undefined {
 
 /**
  * Which addresses webhook deliveries may reach: public addresses, and the non-public ranges the
- * configuration allows (`webhooks.allowed_networks`). Every address a host name resolves to is
+ * server allows (`cairn server --webhook-networks`). Every address a host name resolves to is
  * checked, when a webhook is saved and again when each delivery connects (the connection uses the
  * address that was checked, so a name that changes its answer in between reaches nothing new).
  */
@@ -85,7 +85,7 @@ export class AddressPolicy {
 
   /** `allowedNetworks`: CIDR ranges or single addresses that may be reached though not public. */
   constructor(allowedNetworks: readonly string[] = []) {
-    for (const cidr of allowedNetworks) addSubnet(this.#allowed, cidr, 'webhooks.allowed_networks');
+    for (const cidr of allowedNetworks) addSubnet(this.#allowed, cidr, '--webhook-networks');
     this.#allowedText = allowedNetworks;
   }
 
@@ -131,8 +131,8 @@ export class AddressPolicy {
       {
         hint:
           this.#allowedText.length > 0
-            ? `allowed non-public networks: ${this.#allowedText.join(', ')}; add its range to webhooks.allowed_networks if it must be reached`
-            : 'to deliver to a receiver on a private network, add its range to webhooks.allowed_networks (e.g. 10.0.0.0/8) in the server’s config',
+            ? `allowed non-public networks: ${this.#allowedText.join(', ')}; add its range to cairn server --webhook-networks if it must be reached`
+            : 'to deliver to a receiver on a private network, start the server with --webhook-networks <its range> (e.g. 10.0.0.0/8)',
         details: { host, address },
       },
     );

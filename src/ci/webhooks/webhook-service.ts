@@ -244,9 +244,7 @@ export class WebhookService {
     if (!schemes.includes(parsed.protocol))
       throw errors.invalid(
         `Invalid webhook URL scheme: '${parsed.protocol.replace(/:$/, '')}'. Allowed schemes are: ${schemes.map((s) => s.replace(/:$/, '')).join(', ')}.`,
-        this.#config.allowHttp
-          ? {}
-          : { hint: 'use https://, or set webhooks.allow_http: true in the server’s config' },
+        this.#config.allowHttp ? {} : { hint: 'use https://, or start the server with --webhook-allow-http' },
       );
     if (parsed.hostname === '') throw errors.invalid(`Webhook URL must include a hostname: '${url}'.`);
     await this.#config.policy.check(parsed.hostname);
