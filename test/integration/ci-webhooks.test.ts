@@ -11,7 +11,7 @@ import { verifyDelivery } from '../../src/ci/webhooks/webhook-signature.ts';
 import { isCairnError } from '../../src/kernel/errors.ts';
 import { silentLogger } from '../../src/kernel/logging.ts';
 import { withRegistryEvents } from '../../src/registry/events/evented-registry-store.ts';
-import { RegistryEvents } from '../../src/registry/events/registry-events.ts';
+import { type RegistryEvent, RegistryEvents } from '../../src/registry/events/registry-events.ts';
 import { REGISTRY_MIGRATIONS } from '../../src/registry/sql/registry-migrations.ts';
 import { SqlRegistryStore } from '../../src/registry/sql/sql-registry-store.ts';
 import type { MetadataStore } from '../../src/store/metadata-store.ts';
@@ -268,3 +268,87 @@ function describeOn(name: string, uri: () => Promise<string>, options: { skip: s
 describeOn('sqlite', async () => `sqlite://${join(await tempDir(), 'webhooks.db')}`, { skip: false });
 const gate = pgGate();
 describeOn('postgres', () => freshDatabase(gate.value ?? '', 'cairn_webhooks'), { skip: gate.skip });
+
+describe('webhooks for promotion: alias moves and recorded gate results', () => {
+  it('delivers gate_result.created and model_version_alias.created with the version it left', async () => {
+    const { PROMOTION_MIGRATIONS } = await import('../../src/registry/promotion/sql/promotion-migrations.ts');
+    const { SqlPromotionStore } = await import('../../src/registry/promotion/sql/sql-promotion-store.ts');
+    const { withPromotionEvents } = await import('../../src/registry/events/evented-promotion-store.ts');
+    const db = await openMetadataStore(`sqlite://${join(await tempDir(), 'p.db')}`, [
+      ...REGISTRY_MIGRATIONS,
+      ...PROMOTION_MIGRATIONS,
+      ...WEBHOOK_MIGRATIONS,
+    ]);
+    const receiver = new Receiver();
+    await receiver.start();
+    try {
+      const events = new RegistryEvents(silentLogger);
+      const seen: RegistryEvent[] = [];
+      events.subscribe((e) => {
+        seen.push(e);
+      });
+      const service = new WebhookService(
+        new SqlWebhookStore(db),
+        { policy: LOOPBACK, allowHttp: true },
+        silentLogger,
+      );
+      service.attach(events);
+      await service.create({
+        name: 'promotion',
+        url: receiver.url,
+        events: ['gate_result.created', 'model_version_alias.created'],
+      });
+      const registry = new SqlRegistryStore(db);
+      await registry.createRegisteredModel('m');
+      for (let i = 0; i < 2; i++)
+        await registry.createModelVersion({
+          name: 'm',
+          source: 'runs:/0123456789abcdef0123456789abcdef/model',
+        });
+      const promotion = withPromotionEvents(new SqlPromotionStore(db), events);
+      const check = await promotion.recordCheck(
+        'm',
+        '2',
+        { kind: 'gate', gate: 'g', passed: true, result: {} },
+        'ci',
+      );
+      await promotion.moveAlias({ name: 'm', alias: 'champion', version: '1', actor: 'ci' });
+      await promotion.moveAlias({ name: 'm', alias: 'champion', version: '2', actor: 'ci' });
+      while (receiver.hits.length < 3) await new Promise((r) => setTimeout(r, 10));
+      await service.drain();
+      const bodies = receiver.hits.map(
+        (h) => JSON.parse(h.body) as { entity: string; action: string; data: unknown },
+      );
+      assert.deepEqual(
+        bodies
+          .map((b) => [b.entity, b.action, b.data])
+          .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+        [
+          [
+            'gate_result',
+            'created',
+            { name: 'm', version: '2', gate: 'g', passed: true, check_id: check.id },
+          ],
+          ['model_version_alias', 'created', { name: 'm', alias: 'champion', version: '1' }],
+          ['model_version_alias', 'created', { name: 'm', alias: 'champion', version: '2' }],
+        ],
+      );
+      // In the process, a subscriber (a deploy controller) also learns which version the alias left.
+      assert.deepEqual(
+        seen.map((e) => e.type),
+        ['gate_result.created', 'model_version_alias.created', 'model_version_alias.created'],
+      );
+      assert.deepEqual(seen[2], {
+        type: 'model_version_alias.created',
+        name: 'm',
+        alias: 'champion',
+        version: '2',
+        previous_version: '1',
+      });
+      await service.close();
+    } finally {
+      await receiver.stop();
+      await db.close();
+    }
+  });
+});
