@@ -37,6 +37,7 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
   { names: ['model'], load: async () => (await import('./commands/model.ts')).registerModel },
   { names: ['eval'], load: async () => (await import('./commands/eval.ts')).registerEval },
   { names: ['gate'], load: async () => (await import('./commands/gate.ts')).registerGate },
+  { names: ['ci'], load: async () => (await import('./commands/ci.ts')).registerCi },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
   { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServe },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },

@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { BlobStore } from '../blobs/blob-store.ts';
+import type { WebhookService } from '../ci/webhooks/webhook-service.ts';
 import { ERROR_CODES, isCairnError } from '../kernel/errors.ts';
 import type { Logger } from '../kernel/logging.ts';
 import type { PromotionStore } from '../registry/promotion/promotion-store.ts';
@@ -26,6 +27,8 @@ export interface ServerDeps {
   /** MLflow 3 logged models; routes that need them build a SQL store on `metadata` when absent. */
   loggedModels?: LoggedModelStore;
   registry: RegistryStore;
+  /** MLflow's webhooks API and their deliveries; the webhook routes are not mounted without it. */
+  webhooks?: WebhookService;
   /** Gate results and guarded alias moves; default: SQL on `metadata`, with no gates enforced. */
   promotion?: PromotionStore;
   /** Where run artifacts live (the artifact proxy reads and writes here). */

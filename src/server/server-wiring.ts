@@ -2,8 +2,15 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobStore } from '../blobs/blob-store.ts';
 import { openBlobStore, parseBlobUrl } from '../blobs/open-blob-store.ts';
+import { AddressPolicy } from '../ci/webhooks/address-policy.ts';
+import { SqlWebhookStore } from '../ci/webhooks/sql/sql-webhook-store.ts';
+import { WEBHOOK_MIGRATIONS } from '../ci/webhooks/sql/webhook-migrations.ts';
+import { type WebhookDeliveryConfig, WebhookService } from '../ci/webhooks/webhook-service.ts';
 import type { RemoteConfig } from '../kernel/config.ts';
 import type { Logger } from '../kernel/logging.ts';
+import { withPromotionEvents } from '../registry/events/evented-promotion-store.ts';
+import { withRegistryEvents } from '../registry/events/evented-registry-store.ts';
+import { RegistryEvents } from '../registry/events/registry-events.ts';
 import type { GatePolicy } from '../registry/promotion/promotion-types.ts';
 import { PROMOTION_MIGRATIONS } from '../registry/promotion/sql/promotion-migrations.ts';
 import { SqlPromotionStore } from '../registry/promotion/sql/sql-promotion-store.ts';
@@ -21,6 +28,7 @@ import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
 import { modelsRoutes } from './api/models-routes.ts';
 import { promotionRoutes } from './api/promotion-routes.ts';
 import { trackingRoutes } from './api/tracking-routes.ts';
+import { webhookDeliveryRoutes } from './api/webhook-delivery-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
@@ -35,6 +43,7 @@ import { registryVersionRoutes } from './mlflow/registry-version-routes.ts';
 import { runLoggingRoutes } from './mlflow/run-logging-routes.ts';
 import { runRoutes } from './mlflow/run-routes.ts';
 import { serverInfoRoutes } from './mlflow/server-info-routes.ts';
+import { webhookRoutes } from './mlflow/webhook-routes.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 
 /** Route modules mounted under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Add new MLflow areas here. */
@@ -47,6 +56,7 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
   registryModelRoutes,
   registryVersionRoutes,
   loggedModelRoutes,
+  webhookRoutes,
 ];
 
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
@@ -55,6 +65,7 @@ export const API_ROUTE_MODULES: RouteModule[] = [
   promotionRoutes,
   trackingRoutes,
   sessionRoutes,
+  webhookDeliveryRoutes,
 ];
 
 /**
@@ -88,6 +99,7 @@ export const SERVER_MIGRATIONS = [
   ...REGISTRY_MIGRATIONS,
   ...PROMOTION_MIGRATIONS,
   ...SECURITY_MIGRATIONS,
+  ...WEBHOOK_MIGRATIONS,
 ];
 
 /** S3 settings for an `s3://` artifact root (endpoint, region, credentials), as for a remote. */
@@ -99,6 +111,8 @@ export interface ServerBackendsConfig {
   /** `file:///abs/dir` (or `/abs/dir`) or `s3://bucket/prefix`. */
   artifactsUri: string;
   s3?: ArtifactS3Settings;
+  /** How webhook deliveries go out (default: public addresses only, https only). */
+  webhooks?: Omit<WebhookDeliveryConfig, 'policy'> & { allowedNetworks?: string[] };
   /** The gated aliases the registry enforces (default: none). */
   gatePolicy?: GatePolicy;
   log: Logger;
@@ -110,6 +124,8 @@ export interface ServerBackends {
   auth: AuthStore;
   /** The web UI's sessions, in the same metadata store. */
   sessions: SessionStore;
+  /** The registry's events (alias moves, new versions…), for in-process subscribers such as deploy. */
+  events: RegistryEvents;
   close(): Promise<void>;
 }
 
@@ -134,11 +150,20 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     throw err;
   }
   const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: 'mlflow-artifacts:' });
+  const events = new RegistryEvents(config.log);
+  const { allowedNetworks, ...delivery } = config.webhooks ?? {};
+  const webhooks = new WebhookService(
+    new SqlWebhookStore(metadata),
+    { ...delivery, policy: new AddressPolicy(allowedNetworks) },
+    config.log,
+  );
+  webhooks.attach(events);
   const deps: ServerDeps = {
     tracking,
     loggedModels: new SqlLoggedModelStore(metadata, tracking),
-    registry: new SqlRegistryStore(metadata),
-    promotion: new SqlPromotionStore(metadata, config.gatePolicy),
+    registry: withRegistryEvents(new SqlRegistryStore(metadata), events),
+    webhooks,
+    promotion: withPromotionEvents(new SqlPromotionStore(metadata, config.gatePolicy), events),
     artifacts,
     artifactsUri,
     metadata,
@@ -148,7 +173,9 @@ export async function openServerBackends(config: ServerBackendsConfig): Promise<
     deps,
     auth: new AuthStore(metadata),
     sessions: new SessionStore(metadata),
+    events,
     close: async () => {
+      await webhooks.close();
       await artifacts.close?.();
       await metadata.close();
     },

@@ -48,6 +48,7 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
     return (await res.json()) as Json;
   };
 
+  let webhookId = '';
   before(async () => {
     dir = await tempDir('cairn-openapi-fuzz-');
     const store = `sqlite://${join(dir, 'cairn.db')}`;
@@ -55,7 +56,17 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
     await new AuthStore(metadata).createUser({ name: ADMIN.user, password: ADMIN.password, role: 'admin' });
     await metadata.close();
     server = await startServerProcess(
-      ['--auth', '--store', store, '--artifacts', `file://${join(dir, 'artifacts')}`],
+      [
+        '--auth',
+        '--store',
+        store,
+        '--artifacts',
+        `file://${join(dir, 'artifacts')}`,
+        // The seeded webhook points at a closed local port and is disabled: nothing is ever sent.
+        '--webhook-networks',
+        '127.0.0.0/8',
+        '--webhook-allow-http',
+      ],
       {
         cwd: dir,
       },
@@ -100,6 +111,13 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
     });
     const lineage = await call('GET', '/api/v1/models/churn/versions/1/lineage?verify=true');
     assert.equal((lineage.package as Json).verified, true);
+    const hook = await call('POST', `${mlflow}/webhooks`, {
+      name: 'fuzz',
+      url: 'http://127.0.0.1:9/hook',
+      events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+      status: 'DISABLED',
+    });
+    webhookId = (hook.webhook as Json).webhook_id as string;
   }
 
   it('finds no server error, undocumented status or schema mismatch', { timeout: 180_000 }, async () => {
@@ -116,11 +134,14 @@ describe('schemathesis against cairn server /api/v1 (auth on)', { skip: gate.ski
         `values = ["${seededRun}"]`,
         '[dictionaries.artifacts]',
         'values = ["model/MLmodel"]',
+        '[dictionaries.webhooks]',
+        `values = ["${webhookId}"]`,
         '[parameters]',
         '"path.name" = { dictionary = "models", probability = 0.7 }',
         '"path.version" = { dictionary = "versions", probability = 0.7 }',
         '"path.run_id" = { dictionary = "runs", probability = 0.7 }',
         '"query.path" = { dictionary = "artifacts", probability = 0.7 }',
+        '"path.webhook_id" = { dictionary = "webhooks", probability = 0.7 }',
         '',
       ].join('\n'),
     );

@@ -22,6 +22,8 @@ interface ServerFlags {
   maxArtifactSize: string;
   enforceGates?: boolean;
   gates?: string;
+  webhookNetworks?: string;
+  webhookAllowHttp?: boolean;
 }
 
 /** `cairn server`: MLflow's tracking and registry REST API, a drop-in `mlflow server`. */
@@ -56,6 +58,14 @@ export function registerServer(program: Command, session: () => CliSession): voi
       "refuse to move a gated alias to a version without a passing gate result (also: server.enforce_gates in the workspace's config)",
     )
     .option('--gates <file>', "the cairn.yaml whose gates are enforced (default: the workspace's)")
+    .option(
+      '--webhook-networks <cidrs>',
+      'private networks webhook deliveries may reach, comma-separated, e.g. 10.0.0.0/8 (default: public addresses only; also CAIRN_WEBHOOKS_ALLOWED_NETWORKS)',
+    )
+    .option(
+      '--webhook-allow-http',
+      'accept http:// webhook URLs besides https:// (also CAIRN_WEBHOOKS_ALLOW_HTTP=true)',
+    )
     .action(async (flags: ServerFlags) => serve(session(), flags));
 }
 
@@ -86,6 +96,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     artifactsUri,
     s3: s3Settings(s.io.env),
     ...(gates ? { gatePolicy: gates.policy } : {}),
+    webhooks: webhookSettings(flags, s.io.env),
     log,
   });
   let closed = false;
@@ -305,4 +316,19 @@ export function parseSize(text: string, flag: string): number {
   if (!Number.isSafeInteger(bytes) || bytes <= 0)
     throw errors.invalid(`${flag} ${text} is not a size`, { hint: 'write it like 1048576, 500MB or 5GiB' });
   return bytes;
+}
+
+/** Where webhook deliveries may go: --webhook-networks / --webhook-allow-http, else CAIRN_WEBHOOKS_*. */
+function webhookSettings(
+  flags: ServerFlags,
+  env: NodeJS.ProcessEnv,
+): { allowedNetworks: string[]; allowHttp: boolean } {
+  const networks = flags.webhookNetworks ?? env.CAIRN_WEBHOOKS_ALLOWED_NETWORKS ?? '';
+  return {
+    allowedNetworks: networks
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== ''),
+    allowHttp: flags.webhookAllowHttp === true || env.CAIRN_WEBHOOKS_ALLOW_HTTP === 'true',
+  };
 }

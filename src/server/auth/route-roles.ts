@@ -46,6 +46,9 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: '*', path: '{mlflow}/users/**', access: 'admin' },
   { methods: '*', path: '{mlflow}/experiments/permissions/**', access: 'admin' },
   { methods: '*', path: '{mlflow}/registered-models/permissions/**', access: 'admin' },
+  // Webhooks send registry events to any URL, signed with their secret: admins manage them.
+  { methods: '*', path: '{mlflow}/webhooks/**', access: 'admin' },
+  { methods: '*', path: '/api/v1/webhooks/**', access: 'admin' },
   // MLflow reads that clients send as POST.
   { methods: 'POST', path: '{mlflow}/runs/search', access: 'viewer' },
   { methods: 'POST', path: '{mlflow}/experiments/search', access: 'viewer' },
