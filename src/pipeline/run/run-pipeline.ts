@@ -14,6 +14,7 @@ import { selectStages } from './select-stages.ts';
 import { ignoreOutputs } from './stage-outputs.ts';
 import { type RunContext, runStage } from './stage-runner.ts';
 import { PathHashes, readStageState } from './stage-state.ts';
+import { StageWatchdog } from './stage-watchdog.ts';
 
 export interface RunPipelineOptions {
   ctx: DataContext;
@@ -89,6 +90,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     return next;
   };
   const record = (r: StageRecord) => void recorder?.recordStage(r);
+  const watchdog = new StageWatchdog(
+    options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {},
+  );
   const run: RunContext = {
     ctx,
     pipeline,
@@ -105,6 +109,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     logDir: join(options.logRoot, runId),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    watchdog,
     emit,
     commit,
     record,
@@ -131,7 +136,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       }
     },
     onNotRun: (name, failed) => notRun(name, [failed ? `upstream ${failed} failed` : 'run stopped']),
-  });
+  }).finally(() => watchdog.close());
   function notRun(name: string, reasons: string[]) {
     emit({ type: 'stage', stage: name, state: 'not-run', reasons, durationMs: 0 });
     record({ name, status: 'not-run', durationMs: 0, dataInputs: [], outputs: [], metricsFiles: [] });

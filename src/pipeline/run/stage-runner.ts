@@ -26,6 +26,7 @@ import {
   type StageState,
   stageOutputs,
 } from './stage-state.ts';
+import type { StageWatchdog } from './stage-watchdog.ts';
 
 /** What every stage of one run shares. */
 export interface RunContext {
@@ -50,6 +51,8 @@ export interface RunContext {
   logDir: string;
   signal?: AbortSignal;
   killGraceMs?: number;
+  /** Ends the stages' processes if `cairn run` is killed without stopping them. */
+  watchdog?: StageWatchdog;
   emit(event: RunEvent): void;
   /** Writes the stage's lock entry and .gitignore entries, one stage at a time. */
   commit(stage: StageDefinition, entry: LockEntry): Promise<void>;
@@ -132,6 +135,7 @@ export async function runStage(run: RunContext, stage: StageDefinition): Promise
     onLine: (stream, line) => run.emit({ type: 'output', stage: stage.name, stream, line }),
     ...(run.signal ? { signal: run.signal } : {}),
     ...(run.killGraceMs !== undefined ? { killGraceMs: run.killGraceMs } : {}),
+    ...(run.watchdog ? { watchdog: run.watchdog } : {}),
   });
   if (result.killed) return end('killed', reasons, [], state, { error: 'stopped', log: true });
   if (!result.ok) {
