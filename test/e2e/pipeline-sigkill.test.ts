@@ -36,9 +36,13 @@ describe('cairn run killed with SIGKILL', () => {
     cmd: echo $$ > stage.pid; sleep 300 & echo $! > grandchild.pid; wait
     deps: [in.txt]
     outs: [never.txt]
+  quick:
+    cmd: cp in.txt quick.txt
+    deps: [in.txt]
+    outs: [quick.txt]
 `,
     });
-    const child = startCairn(['run'], { cwd: ws });
+    const child = startCairn(['run', 'slow'], { cwd: ws });
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on('exit', (_code, sig) => resolve(sig)),
     );
@@ -61,7 +65,8 @@ describe('cairn run killed with SIGKILL', () => {
         }
     }
     // The killed run left its workspace lock behind; the next run sees its holder is dead.
-    const again = await cairn(['run', '--dry-run'], { cwd: ws });
+    const again = await cairn(['run', 'quick'], { cwd: ws });
     assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(ws, 'quick.txt'), 'utf8'), 'x');
   });
 });
