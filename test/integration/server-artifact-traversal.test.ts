@@ -9,7 +9,7 @@ import {
   storagePolicyFor,
   validateStorageLocation,
 } from '../../src/server/artifacts/artifact-location.ts';
-import { ArtifactRoot } from '../../src/server/artifacts/artifact-root.ts';
+import { ArtifactRoot } from '../../src/tracking/artifacts/artifact-root.ts';
 import { json, post, s3Admin, startTestServer, type TestServer, variants } from './server-harness.ts';
 
 const PROXY = '/api/2.0/mlflow-artifacts/artifacts';

@@ -1,7 +1,7 @@
 import type { ArtifactLocator } from '../../registry/registration/artifact-locator.ts';
 import { VersionRegistrar } from '../../registry/registration/version-registrar.ts';
+import { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
 import type { LoggedModelStore } from '../../tracking/logged-model-store.ts';
-import { ArtifactFiles } from '../artifacts/artifact-files.ts';
 import {
   type StorageLocationPolicy,
   storagePolicyFor,

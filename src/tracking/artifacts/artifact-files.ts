@@ -1,7 +1,7 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { BlobStore } from '../../blobs/blob-store.ts';
 import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
-import { artifactKey, artifactPrefix, pathSegment } from './artifact-path.ts';
+import { artifactKey, artifactPrefix, pathSegment } from './artifact-layout.ts';
 
 /** One entry of a directory listing, as MLflow's FileInfo (`file_size` only for files). */
 export interface ArtifactEntry {
@@ -75,6 +75,12 @@ export class ArtifactFiles {
       this.#blobs.put(key, { stream: counted, ...(size !== undefined ? { size } : {}) }),
     );
     return counter.bytes;
+  }
+
+  /** Stores a copy of the local file `source` as the file at `path` (atomically, as every write). */
+  async copyIn(path: readonly string[], source: string): Promise<void> {
+    const key = artifactKey(path);
+    await local(path, () => this.#blobs.put(key, { file: source }));
   }
 
   /** Removes a file, or a directory with everything below it; a missing path is not an error. */
