@@ -44,18 +44,21 @@ export interface CairnConfig {
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
+  /** `cairn server`: which Host names and browser origins it answers beyond its defaults. */
+  server: { allowed_hosts: string[]; cors_origins: string[] };
 }
 
 export const CONFIG_FILE = 'config.yaml';
 export const LOCAL_CONFIG_FILE = 'config.local.yaml';
 export const WORKSPACE_DIR = '.cairn';
 
-type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level';
+type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level' | 'string-list';
 const SECTIONS: Record<string, Record<string, Kind>> = {
   core: { remote: 'string', jobs: 'number' },
   metadata: { uri: 'string' },
   cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
   log: { level: 'log-level' },
+  server: { allowed_hosts: 'string-list', cors_origins: 'string-list' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
   url: 'string',
@@ -81,6 +84,8 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_FSYNC: 'cache.fsync',
   CAIRN_CACHE_PROFILE: 'cache.profile',
   CAIRN_LOG_LEVEL: 'log.level',
+  CAIRN_SERVER_ALLOWED_HOSTS: 'server.allowed_hosts',
+  CAIRN_SERVER_CORS_ORIGINS: 'server.cors_origins',
   CAIRN_S3_ENDPOINT: 'remotes.*.endpoint',
   CAIRN_S3_REGION: 'remotes.*.region',
   CAIRN_S3_PATH_STYLE: 'remotes.*.path_style',
@@ -223,6 +228,12 @@ function checkKind(value: unknown, kind: Kind, label: string): void {
       const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
       if (!Array.isArray(list) || list.length === 0 || !list.every((m) => LINK_MODES.includes(m)))
         fail(`one or more of ${LINK_MODES.join(', ')}`);
+      return;
+    }
+    case 'string-list': {
+      const list = typeof value === 'string' ? splitList(value) : value;
+      if (!Array.isArray(list) || !list.every((m) => typeof m === 'string' && m !== ''))
+        fail('a list of strings');
     }
   }
 }
@@ -272,6 +283,19 @@ function fromEnvText(text: string, kind: Kind, name: string): unknown {
   return value;
 }
 
+/** `a, b,c` → `['a', 'b', 'c']` (empty items dropped). */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? splitList(value) : (value as string[]);
+}
+
 function resolveConfig(raw: Raw, root: string): CairnConfig {
   const core = raw.core ?? {};
   const cache = raw.cache ?? {};
@@ -303,6 +327,10 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },
+    server: {
+      allowed_hosts: stringList(raw.server?.allowed_hosts),
+      cors_origins: stringList(raw.server?.cors_origins),
+    },
   };
   if (config.core.remote !== undefined && !remotes[config.core.remote])
     throw errors.invalid(`the default remote "${config.core.remote}" is not configured`, {

@@ -18,6 +18,7 @@ import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
 import { normaliseMlflowRequest } from './mlflow/mlflow-schemas.ts';
 import { mlflowValidationMessage, type SchemaError } from './mlflow/validation-message.ts';
+import { installOriginPolicy, type OriginPolicy } from './origin/origin-policy.ts';
 
 /** The backends the server translates HTTP to. It reads no environment and picks no backend. */
 export interface ServerDeps {
@@ -47,6 +48,11 @@ export interface ServerOptions {
   auth?: ServerAuth | null;
   /** Fastify's request log (a pino logger); none by default. */
   requestLogger?: FastifyBaseLogger | null;
+  /**
+   * Host names (beyond IP addresses and `localhost`) and browser origins the server answers; see
+   * src/server/origin/origin-policy.ts. Default: no other name, no cross-origin caller.
+   */
+  origins?: OriginPolicy;
 }
 
 /** A route module: registers its routes on the instance it is given. */
@@ -75,6 +81,7 @@ export function createServer(
     maxArtifactBytes: options.maxArtifactBytes ?? 5 * 1024 ** 3,
     auth: options.auth ?? null,
     requestLogger: options.requestLogger ?? null,
+    origins: options.origins ?? { hosts: [], corsOrigins: [] },
   };
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
@@ -102,6 +109,7 @@ export function createServer(
     },
     forceCloseConnections: 'idle',
   });
+  installOriginPolicy(app, opts.origins);
   if (opts.auth) installAuth(app, opts.auth);
   const documented = collectDocumentedRoutes(app);
 

@@ -1,13 +1,20 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
-import { WORKSPACE_DIR } from '../../kernel/config.ts';
+import { type CairnConfig, splitList, WORKSPACE_DIR } from '../../kernel/config.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logging.ts';
 import { decideAuth } from '../../security/decide-auth.ts';
+import {
+  hostName,
+  type OriginPolicy,
+  parseAllowedHosts,
+  parseCorsOrigins,
+} from '../../server/origin/origin-policy.ts';
 import { redact } from '../../store/redact-uri.ts';
 import type { CliSession } from '../session.ts';
 
@@ -19,6 +26,8 @@ interface ServerFlags {
   auth?: boolean;
   insecureNoAuth?: boolean;
   maxArtifactSize: string;
+  allowedHosts?: string;
+  corsOrigins?: string;
 }
 
 /** `cairn server`: MLflow's tracking and registry REST API, a drop-in `mlflow server`. */
@@ -48,6 +57,14 @@ export function registerServer(program: Command, session: () => CliSession): voi
       'serve without credentials on a non-loopback address (a warning is printed)',
     )
     .option('--max-artifact-size <size>', 'largest artifact upload accepted, e.g. 500MB or 5GiB', '5GiB')
+    .option(
+      '--allowed-hosts <names>',
+      'host names the server answers to besides IP addresses and localhost, comma-separated (*.example.com, or * for any)',
+    )
+    .option(
+      '--cors-origins <origins>',
+      'browser origins allowed to call the API, comma-separated, e.g. https://notebooks.example.com (default: none)',
+    )
     .action(async (flags: ServerFlags) => serve(session(), flags));
 }
 
@@ -63,7 +80,8 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     ...(flags.auth ? { auth: true } : {}),
     ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
   });
-  const { storeUri, artifactsUri } = await locations(s, flags);
+  const { storeUri, artifactsUri, settings } = await locations(s, flags);
+  const origins = originPolicy(flags, settings);
   const { createLogger } = await import('../../kernel/pino-logger.ts');
   const log: Logger = createLogger({ level: s.verbose ? 'debug' : 'warn', destination: s.io.stderr });
   if (decision.warning) s.warn(decision.warning);
@@ -85,6 +103,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
       {
         maxArtifactBytes,
         auth: decision.enabled ? { store: backends.auth } : null,
+        origins,
         // pino's logger is what Fastify's request log takes; Cairn's Logger type is a subset of it.
         requestLogger: s.verbose
           ? (createLogger({ level: 'info', destination: s.io.stderr }) as unknown as FastifyBaseLogger)
@@ -173,20 +192,45 @@ async function listen(
   }
 }
 
-/** --store and --artifacts, or the workspace's, or ~/.cairn's. */
+/**
+ * Which names and origins the server answers: `--allowed-hosts` / `--cors-origins`, else the
+ * `server.*` settings; plus the name it was told to listen on, and this machine's name when it
+ * listens on every address (clients reach it by that name).
+ */
+function originPolicy(flags: ServerFlags, settings: ServerSettings): OriginPolicy {
+  const hosts = parseAllowedHosts(
+    flags.allowedHosts !== undefined ? splitList(flags.allowedHosts) : settings.allowed_hosts,
+    flags.allowedHosts !== undefined ? '--allowed-hosts' : 'server.allowed_hosts',
+  );
+  const bound = hostName(flags.host);
+  if (isIP(bound) === 0 && bound !== '') hosts.push(bound);
+  if (bound === '0.0.0.0' || bound === '::') hosts.push(hostname().toLowerCase());
+  const corsOrigins = parseCorsOrigins(
+    flags.corsOrigins !== undefined ? splitList(flags.corsOrigins) : settings.cors_origins,
+    flags.corsOrigins !== undefined ? '--cors-origins' : 'server.cors_origins',
+  );
+  return { hosts, corsOrigins };
+}
+
+type ServerSettings = CairnConfig['server'];
+
+/** --store and --artifacts, or the workspace's, or ~/.cairn's; and the `server.*` settings. */
 async function locations(
   s: CliSession,
   flags: ServerFlags,
-): Promise<{ storeUri: string; artifactsUri: string }> {
-  let workspace: { root: string; uri: string } | undefined;
-  if (flags.store === undefined || flags.artifacts === undefined) {
-    try {
-      const { root, config } = await s.config();
-      workspace = { root, uri: config.metadata.uri };
-    } catch (err) {
-      if (!(isCairnError(err) && err.code === 'FAILED_PRECONDITION')) throw err;
-    }
+): Promise<{ storeUri: string; artifactsUri: string; settings: ServerSettings }> {
+  let workspace: { root: string; uri: string; settings: ServerSettings } | undefined;
+  try {
+    const { root, config } = await s.config();
+    workspace = { root, uri: config.metadata.uri, settings: config.server };
+  } catch (err) {
+    if (!(isCairnError(err) && err.code === 'FAILED_PRECONDITION')) throw err;
   }
+  // Outside a workspace only the environment can give the settings.
+  const settings = workspace?.settings ?? {
+    allowed_hosts: splitList(s.io.env.CAIRN_SERVER_ALLOWED_HOSTS ?? ''),
+    cors_origins: splitList(s.io.env.CAIRN_SERVER_CORS_ORIGINS ?? ''),
+  };
   const home = join(homedir(), '.cairn');
   if (!workspace && (flags.store === undefined || flags.artifacts === undefined))
     await mkdir(home, { recursive: true });
@@ -200,7 +244,7 @@ async function locations(
     given ??
     pathToFileURL(workspace ? join(workspace.root, WORKSPACE_DIR, 'artifacts') : join(home, 'artifacts'))
       .href;
-  return { storeUri, artifactsUri };
+  return { storeUri, artifactsUri, settings };
 }
 
 /** S3 settings for an s3:// artifact root: CAIRN_S3_* first, then the AWS (and MLflow) variables. */
