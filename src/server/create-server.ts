@@ -53,6 +53,11 @@ export interface ServerOptions {
    * src/server/origin/origin-policy.ts. Default: no other name, no cross-origin caller.
    */
   origins?: OriginPolicy;
+  /**
+   * How long `model-versions/create` waits for the package hash before answering
+   * PENDING_REGISTRATION (default 1,000 ms); the hash goes on in the background either way.
+   */
+  registrationWaitMs?: number;
 }
 
 /** A route module: registers its routes on the instance it is given. */
@@ -82,6 +87,7 @@ export function createServer(
     auth: options.auth ?? null,
     requestLogger: options.requestLogger ?? null,
     origins: options.origins ?? { hosts: [], corsOrigins: [] },
+    registrationWaitMs: options.registrationWaitMs ?? 1000,
   };
   const app = Fastify({
     bodyLimit: opts.bodyLimit,

@@ -20,13 +20,25 @@ export interface RegistryServiceOptions {
   sourcePolicy?: StorageLocationPolicy;
   /** Default: the server's artifact store, read as the artifact proxy stores it. */
   locate?: ArtifactLocator;
+  /** See ServerOptions.registrationWaitMs. */
+  registrationWaitMs?: number;
 }
 
 export interface RegistryServices {
   loggedModels: LoggedModelStore;
   registrar: VersionRegistrar;
   locate: ArtifactLocator;
+  /**
+   * Takes up versions left PENDING_REGISTRATION now and every few minutes (a server that
+   * stopped or died while hashing left them); once per server, whoever calls it first.
+   */
+  startSweeping(): void;
+  /** Stops the sweeps and the hashing in flight (unfinished versions stay pending). */
+  stop(): Promise<void>;
 }
+
+/** How often a running server looks for versions another server left pending. */
+const SWEEP_INTERVAL_MS = 5 * 60_000;
 
 const byDeps = new WeakMap<ServerDeps, RegistryServices>();
 
@@ -47,8 +59,30 @@ export function registryServices(deps: ServerDeps, options: RegistryServiceOptio
     loggedModels,
     locate,
     checkUri: (uri, field) => validateStorageLocation(uri, field, policy),
+    ...(options.registrationWaitMs !== undefined ? { registrationWaitMs: options.registrationWaitMs } : {}),
+    onError: (err, version) =>
+      deps.log.warn({ err, ...version }, 'could not finish the registration of a model version'),
   });
-  const services = { loggedModels, registrar, locate };
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () =>
+    void registrar
+      .resumePending()
+      .catch((err: unknown) => deps.log.warn({ err }, 'could not look for pending model versions'));
+  const services: RegistryServices = {
+    loggedModels,
+    registrar,
+    locate,
+    startSweeping() {
+      if (sweeper) return;
+      sweep();
+      sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    },
+    async stop() {
+      clearInterval(sweeper);
+      await registrar.stop();
+    },
+  };
   byDeps.set(deps, services);
   return services;
 }
