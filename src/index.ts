@@ -27,6 +27,19 @@ export { type CairnConfig, loadConfig } from './kernel/config.ts';
 export { CairnError, ERROR_CODES, type ErrorCode, isCairnError } from './kernel/errors.ts';
 export { type Digest, sha256, sha256File } from './kernel/hashing.ts';
 export { type Logger, silentLogger } from './kernel/logging.ts';
+export type {
+  CairnSection,
+  ClassLabel,
+  ModelPackage,
+  ModelTask,
+  SignatureInput,
+  SignatureOutput,
+} from './ml/package/package-types.ts';
+export { readModelPackage } from './ml/package/read-package.ts';
+export { OnnxRuntime, type RuntimeOptions } from './ml/runtime/onnx-runtime.ts';
+export type { Prediction } from './ml/runtime/prediction.ts';
+export { readTable, type TableFile } from './ml/table/read-table.ts';
+export { type Column, type Table, tableFromRecords } from './ml/table/table.ts';
 export {
   type ConnectOptions,
   type LogInputOptions,
@@ -35,6 +48,7 @@ export {
   Tracking,
 } from './sdk/tracking.ts';
 export { resolveTrackingTarget, type TrackingTarget } from './sdk/tracking-uri.ts';
+export { MODEL_ARTIFACT_PATH, type TrainOptions, type TrainResult, train } from './sdk/train.ts';
 export type { MetadataStore } from './store/metadata-store.ts';
 export { openMetadataStore } from './store/open-metadata-store.ts';
 export type { TrackingStore } from './tracking/tracking-store.ts';

@@ -32,6 +32,7 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
   },
   { names: ['run'], load: async () => (await import('./commands/run.ts')).registerRun },
   { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
+  { names: ['train'], load: async () => (await import('./commands/train.ts')).registerTrain },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
   {

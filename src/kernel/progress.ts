@@ -4,7 +4,7 @@ export interface ProgressEvent {
   phase: string;
   done: number;
   total: number;
-  unit: 'files' | 'bytes' | 'objects' | 'stages';
+  unit: 'files' | 'bytes' | 'objects' | 'stages' | 'iterations';
 }
 
 export type ProgressFn = (event: ProgressEvent) => void;

@@ -191,7 +191,10 @@ export function createServer(
   return app;
 }
 
+/** MLflow's namespaces (its REST API 2.0 and 3.0, the artifact proxy), where errors are MLflow's. */
+const MLFLOW_NAMESPACES = ['/api/2.0/', '/ajax-api/2.0/', '/api/3.0/', '/ajax-api/3.0/'];
+
 function isMlflowRoute(request: FastifyRequest): boolean {
   const url = request.url;
-  return url.startsWith('/api/2.0/') || url.startsWith('/ajax-api/2.0/');
+  return MLFLOW_NAMESPACES.some((prefix) => url.startsWith(prefix));
 }

@@ -22,6 +22,7 @@ import { artifactListRoutes } from './mlflow/artifact-list-routes.ts';
 import { experimentRoutes } from './mlflow/experiment-routes.ts';
 import { loggedModelRoutes } from './mlflow/logged-model-routes.ts';
 import { metricRoutes } from './mlflow/metric-routes.ts';
+import { mlflowHealthRoutes } from './mlflow/mlflow-health-routes.ts';
 import { registryModelRoutes } from './mlflow/registry-model-routes.ts';
 import { registryVersionRoutes } from './mlflow/registry-version-routes.ts';
 import { runLoggingRoutes } from './mlflow/run-logging-routes.ts';
@@ -43,8 +44,8 @@ export const MLFLOW_ROUTE_MODULES: RouteModule[] = [
 /** Route modules mounted under /api/v1 (Cairn's own API). `authApiRoutes` joins them when auth is on. */
 export const API_ROUTE_MODULES: RouteModule[] = [modelsRoutes];
 
-/** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info). */
-export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes];
+/** Route modules that register full paths themselves (the artifact proxy, MLflow 3's server-info, /health and /version). */
+export const ROOT_ROUTE_MODULES: RouteModule[] = [artifactProxyRoutes, serverInfoRoutes, mlflowHealthRoutes];
 
 /** Every module the server mounts; the auth API only when `auth` is given. */
 export function serverRouteModules(auth?: AuthStore): {

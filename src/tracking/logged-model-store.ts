@@ -1,6 +1,7 @@
 import type {
   CreateLoggedModelOptions,
   LoggedModel,
+  LoggedModelMetric,
   LoggedModelParam,
   LoggedModelStatus,
   ModelOutput,
@@ -33,7 +34,17 @@ export interface LoggedModelStore {
   deleteLoggedModelTag(modelId: string, key: string): Promise<void>;
   /** Params are write-once: the same value again is fine, another value is INVALID_ARGUMENT. */
   logLoggedModelParams(modelId: string, params: LoggedModelParam[]): Promise<void>;
+  /**
+   * Attaches metric values to the logged models they name, as logged from the (active) run
+   * `runId` (`mlflow.log_metric(..., model_id=…)`). NOT_FOUND for an unknown model, and then
+   * nothing is written; the same model, key, timestamp, step and run again is kept once.
+   */
+  logLoggedModelMetrics(runId: string, metrics: Omit<LoggedModelMetric, 'run_id'>[]): Promise<void>;
   searchLoggedModels(options: SearchLoggedModelsOptions): Promise<Page<LoggedModel>>;
+  /** Records that the (active) run used these models as inputs, each once (MLflow does not check they exist). */
+  logModelInputs(runId: string, modelIds: string[]): Promise<void>;
+  /** The models a run used as inputs, in the order they were first recorded. */
+  runModelInputs(runId: string): Promise<string[]>;
   /** Records that the (active) run produced these models. */
   logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
   /** The models a run produced, in the order they were recorded. */

@@ -4,7 +4,7 @@
  * `<experiment artifact location>/models/<model_id>/artifacts`, tags and params. MLflow's field
  * names (snake_case), so objects flow through the store and the REST API unchanged.
  */
-import type { Page, Tag } from './tracking-types.ts';
+import type { Metric, Page, Tag } from './tracking-types.ts';
 
 export const LOGGED_MODEL_STATUSES = [
   'LOGGED_MODEL_PENDING',
@@ -35,11 +35,24 @@ export interface LoggedModelInfo {
   tags: Tag[];
 }
 
+/**
+ * A metric value attached to a logged model: logged from run `run_id` with the model's id
+ * (`mlflow.log_metric(..., model_id=…)`), optionally measured on a dataset.
+ */
+export interface LoggedModelMetric extends Metric {
+  model_id: string;
+  run_id: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+
 export interface LoggedModel {
   info: LoggedModelInfo;
   data: {
     /** Sorted by key. */
     params: LoggedModelParam[];
+    /** Every value logged, in the order they were logged. */
+    metrics: LoggedModelMetric[];
   };
 }
 
@@ -53,14 +66,36 @@ export interface CreateLoggedModelOptions {
   tags?: Tag[];
 }
 
+/** A dataset that metrics were measured on: by name, and by digest too when given. */
+export interface LoggedModelDatasetFilter {
+  dataset_name: string;
+  dataset_digest?: string;
+}
+
 export interface SearchLoggedModelsOptions {
   experiment_ids: string[];
-  /** e.g. `name = 'model' AND status = 'LOGGED_MODEL_READY' AND tags.k = 'v'`. */
+  /**
+   * e.g. `name = 'model' AND status = 'LOGGED_MODEL_READY' AND tags.k = 'v' AND metrics.acc > 0.9`.
+   * A metric comparison holds when any value logged for the model does.
+   */
   filter?: string;
-  /** Default 50; at most 1,000. */
+  /**
+   * Metric comparisons count only values measured on one of these datasets; without metric
+   * comparisons, a model needs a metric on one of them.
+   */
+  datasets?: LoggedModelDatasetFilter[];
+  /** Default 100; at most 10,000. */
   max_results?: number;
-  /** Attributes only: `name`, `model_id`, `creation_timestamp`, `last_updated_timestamp`, … */
-  order_by?: { field_name: string; ascending?: boolean }[];
+  /**
+   * Attributes (`name`, `model_id`, `creation_timestamp`, `last_updated_timestamp`, …) or
+   * `metrics.<key>`: its latest value (by timestamp, then step), on the dataset when named.
+   */
+  order_by?: {
+    field_name: string;
+    ascending?: boolean;
+    dataset_name?: string;
+    dataset_digest?: string;
+  }[];
   page_token?: string;
 }
 

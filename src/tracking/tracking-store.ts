@@ -4,6 +4,8 @@ import type {
   Experiment,
   LogBatch,
   Metric,
+  MetricSampleOptions,
+  MetricWithRunId,
   Page,
   Run,
   SearchExperimentsOptions,
@@ -52,4 +54,20 @@ export interface TrackingStore {
     key: string,
     options?: { max_results?: number; page_token?: string },
   ): Promise<Page<Metric>>;
+  /**
+   * Every value of `key` for each of `runIds` (1 to 100; unknown runs give none), by run id, then
+   * timestamp, step and value; at most `maxResults` (default and limit 25,000) in all. MLflow's
+   * `metrics/get-history-bulk`.
+   */
+  getMetricHistoryBulk(runIds: string[], key: string, maxResults?: number): Promise<MetricWithRunId[]>;
+  /**
+   * An evenly spaced sample of `key`'s history for each of `runIds` (1 to 100, in that order):
+   * up to `max_results` values per run, always with the run's last value, ordered by step. What
+   * charts draw. MLflow's `metrics/get-history-bulk-interval`.
+   */
+  getMetricHistoryBulkInterval(
+    runIds: string[],
+    key: string,
+    options?: MetricSampleOptions,
+  ): Promise<MetricWithRunId[]>;
 }

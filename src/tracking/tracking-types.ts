@@ -38,6 +38,20 @@ export interface Metric {
   step: number;
 }
 
+/** A metric value with the run it belongs to (the answer of the bulk history reads). */
+export interface MetricWithRunId extends Metric {
+  run_id: string;
+}
+
+/** Which values of a metric history `getMetricHistoryBulkInterval` samples, per run. */
+export interface MetricSampleOptions {
+  /** Values kept per run: 1 to 2,500 (MLflow's limit); the default 2,500. */
+  max_results?: number;
+  /** Only steps in [start_step, end_step]; give both or neither. */
+  start_step?: number;
+  end_step?: number;
+}
+
 export interface Param {
   key: string;
   value: string;

@@ -1,5 +1,5 @@
 import { errors } from '../kernel/errors.ts';
-import type { DatasetInput, LogBatch, Metric, Param, Tag } from './tracking-types.ts';
+import type { DatasetInput, LogBatch, Metric, MetricSampleOptions, Param, Tag } from './tracking-types.ts';
 
 /**
  * MLflow's input limits (mlflow/utils/validation.py), checked before anything is written. Where
@@ -26,6 +26,10 @@ export const LIMITS = {
   inputTagValueLength: 500,
   maxResults: 50_000,
   defaultMaxResults: 1000,
+  /** metrics/get-history-bulk and …-bulk-interval (mlflow/server/handlers.py). */
+  runsPerHistoryRequest: 100,
+  bulkHistoryResults: 25_000,
+  sampledValuesPerRun: 2500,
 } as const;
 
 // MLflow (outside Windows) allows letters, digits, underscore, dot, dash, space, colon and slash.
@@ -220,4 +224,52 @@ export function validateMaxResults(
   if (value > cap)
     throw errors.invalid(`Invalid value for max_results. It must be at most ${cap}, but got ${value}`);
   return value;
+}
+
+const SEE_DOCS = ' See the API docs for more information about request parameters.';
+
+/**
+ * Checks a bulk history read the way MLflow's server does (its messages too) and returns how
+ * many values to read: `maxResults` capped at 25,000, the default.
+ */
+export function validateHistoryBulk(runIds: readonly string[], key: string, maxResults?: number): number {
+  if (runIds.length === 0)
+    throw errors.invalid('GetMetricHistoryBulk request must specify at least one run_id.');
+  if (runIds.length > LIMITS.runsPerHistoryRequest)
+    throw errors.invalid(
+      `GetMetricHistoryBulk request cannot specify more than ${LIMITS.runsPerHistoryRequest} run_ids. Received ${runIds.length} run_ids.`,
+    );
+  if (!key) throw errors.invalid('GetMetricHistoryBulk request must specify a metric_key.');
+  if (maxResults !== undefined && !Number.isSafeInteger(maxResults))
+    throw invalidValue('max_results', maxResults, 'expected an integer');
+  return Math.min(maxResults ?? LIMITS.bulkHistoryResults, LIMITS.bulkHistoryResults);
+}
+
+/**
+ * Checks a sampled history read as MLflow's server does and returns the values to keep per run
+ * (default 2,500) and the step range, if any.
+ */
+export function validateHistorySample(
+  runIds: readonly string[],
+  key: string,
+  options: MetricSampleOptions,
+): { perRun: number; steps?: { start: number; end: number } } {
+  if (runIds.length === 0) throw errors.invalid(`Missing value for required parameter 'run_ids'.${SEE_DOCS}`);
+  if (runIds.length > LIMITS.runsPerHistoryRequest)
+    throw errors.invalid(
+      `GetMetricHistoryBulkInterval request must specify at most ${LIMITS.runsPerHistoryRequest} run_ids. Received ${runIds.length} run_ids.${SEE_DOCS}`,
+    );
+  if (!key) throw errors.invalid(`Missing value for required parameter 'metric_key'.${SEE_DOCS}`);
+  const perRun = options.max_results ?? LIMITS.sampledValuesPerRun;
+  if (!Number.isSafeInteger(perRun) || perRun < 1 || perRun > LIMITS.sampledValuesPerRun)
+    throw errors.invalid(`max_results must be between 1 and ${LIMITS.sampledValuesPerRun}.${SEE_DOCS}`);
+  const { start_step: start, end_step: end } = options;
+  if (start === undefined && end === undefined) return { perRun };
+  if (start === undefined || end === undefined)
+    throw errors.invalid('If either start step or end step are specified, both must be specified.');
+  if (start > end)
+    throw errors.invalid(
+      `end_step must be greater than start_step. Found start_step=${start} and end_step=${end}.`,
+    );
+  return { perRun, steps: { start, end } };
 }

@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { MLFLOW_API_VERSION } from '../../src/server/mlflow/mlflow-health-routes.ts';
 import { cairn, cleanEnv } from '../support/cli.ts';
-import { pythonGate } from '../support/services.ts';
+import { freshDatabase } from '../support/pg-database.ts';
+import { pgGate, pythonGate } from '../support/services.ts';
 import { tempDir } from '../support/tmp-dir.ts';
 import { type RunningServer, startServerProcess } from './server-process.ts';
 
 const gate = pythonGate();
+const postgres = pgGate();
 const SCRIPT = fileURLToPath(new URL('../python/mlflow_tracking_client.py', import.meta.url));
+const MLFLOW3_SCRIPT = fileURLToPath(new URL('../python/mlflow3_client.py', import.meta.url));
 
 interface ScriptRun {
   code: number | null;
@@ -26,7 +31,12 @@ function mlflowClient(
   env: NodeJS.ProcessEnv = {},
   suffix = randomBytes(4).toString('hex'),
 ): Promise<ScriptRun> {
-  const child = spawn(gate.value as string, [SCRIPT, scenario, suffix], {
+  return python([SCRIPT, scenario, suffix], url, env);
+}
+
+/** Runs a script of test/python with MLflow's client pointed at `url`; its last stdout line is JSON. */
+function python(args: string[], url: string, env: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
+  const child = spawn(gate.value as string, args, {
     env: cleanEnv({
       MLFLOW_TRACKING_URI: url,
       // Fail fast instead of MLflow's default seven retries with backoff.
@@ -147,6 +157,94 @@ describe('MLflow Python client compatibility', { skip: gate.skip, concurrency: t
       );
       assertPassed(viewer);
       assert.match(String(viewer.result.denied), /PERMISSION_DENIED: token:\S* has the viewer role/);
+      assert.equal(
+        editor.result.anonymous_version,
+        MLFLOW_API_VERSION,
+        'the version is public, as in MLflow',
+      );
     });
   });
+
+  for (const store of ['sqlite', 'postgres'] as const)
+    describe(`MLflow 3 through the client against cairn server (${store}), checked against MLflow's own store`, {
+      skip: store === 'postgres' ? postgres.skip : false,
+    }, () => {
+      let server: RunningServer;
+      let dir = '';
+      before(async () => {
+        dir = await tempDir('cairn-compat-mlflow3-');
+        const uri =
+          store === 'sqlite'
+            ? `sqlite://${join(dir, 'cairn.db')}`
+            : await freshDatabase(postgres.value as string, 'cairn_compat');
+        server = await startServerProcess(
+          ['--store', uri, '--artifacts', `file://${join(dir, 'artifacts')}`],
+          {
+            cwd: dir,
+            env: { HOME: dir },
+          },
+        );
+      });
+      after(async () => {
+        assert.equal(await server?.stop(), 0);
+      });
+
+      it('keeps model metrics, model inputs, searches, bulk histories, errors, types and locations as MLflow does', async () => {
+        const suffix = randomBytes(4).toString('hex');
+        const run = await python([MLFLOW3_SCRIPT, suffix], server.url, { CAIRN_COMPAT_TARGET: 'cairn' });
+        assertPassed(run);
+        const r = run.result as Record<string, Record<string, unknown>> & {
+          version: string;
+          health: unknown;
+        };
+        const models = (r.logged_models ?? {}) as {
+          metrics?: Record<string, unknown[][]>;
+          search?: Record<string, string[]>;
+          model_inputs?: Record<string, string[]>;
+        };
+        const metrics = models.metrics ?? {};
+        assert.deepEqual(
+          metrics.gbdt?.map((m) => m.slice(0, 2)),
+          [
+            ['train_loss', 0.25],
+            ['acc', 0.91],
+            ['acc', 0.93],
+          ],
+          'get_logged_model(id).metrics holds what was logged against the model',
+        );
+        assert.deepEqual(models.search?.['acc > 0.8 on d1'], ['gbdt']);
+        assert.deepEqual(models.model_inputs, { train: ['linear'], evaluate: ['gbdt', 'linear'] });
+        assert.match(String(r.unknown_model), /Logged model with ID 'm-0+' not found/);
+        assert.deepEqual(r.sampled, {
+          '10 None': 16,
+          '1 None': 2,
+          '7 (2, 9)': 8,
+          '2500 None': 66,
+          '3 (3, 3)': 4,
+        });
+        assert.equal((r.unknown_routes as unknown as string[]).length, 4);
+        assert.equal(r.version, MLFLOW_API_VERSION);
+        assert.deepEqual(r.health, [200, 'OK']);
+        const relative = r.relative as { location: string; run_id: string; escape: string };
+        assert.equal(relative.location, `mlflow-artifacts:/rel-${suffix}/churn`);
+        assert.equal(
+          await readFile(
+            join(
+              dir,
+              'artifacts',
+              `rel-${suffix}`,
+              'churn',
+              relative.run_id,
+              'artifacts',
+              'notes',
+              'readme.md',
+            ),
+            'utf8',
+          ),
+          'kept below the root',
+          'the file is below the artifact root, where the relative location points',
+        );
+        assert.match(relative.escape, /must stay inside the artifact root/);
+      });
+    });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
 import type { TrackingStore } from '../../src/tracking/tracking-store.ts';
 import { experimentCases } from './tracking-store/experiment-cases.ts';
+import { historyCases } from './tracking-store/history-cases.ts';
 import { loggingCases } from './tracking-store/logging-cases.ts';
 import { runCases } from './tracking-store/run-cases.ts';
 import { searchRunCases } from './tracking-store/search-run-cases.ts';
@@ -39,6 +40,7 @@ export function describeTrackingStore(
     describe('experiments', () => experimentCases(ctx));
     describe('runs', () => runCases(ctx));
     describe('logging', () => loggingCases(ctx));
+    describe('metric histories of many runs', () => historyCases(ctx));
     describe('searching runs', () => searchRunCases(ctx));
   });
 }

@@ -187,20 +187,152 @@ for (const variant of variants().filter((v) => v.artifacts === 'fs'))
         (rest.models as Model[]).map((m) => m.info.name),
         ['s-one'],
       );
+      assert.deepEqual(await names({ filter: 'metrics.acc > 1' }), [], 'no model has that metric');
       fails(
         await post(server.app, '/logged-models/search', {
           experiment_ids: [other],
-          filter: 'metrics.acc > 1',
+          filter: "datasets.name = 'x'",
         }),
         400,
         'INVALID_PARAMETER_VALUE',
-        /not supported/,
+        /Invalid entity type/,
+      );
+      fails(
+        await post(server.app, '/logged-models/search', {
+          experiment_ids: [other],
+          order_by: [{ field_name: 'params.p' }],
+        }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /Only metrics are supported/,
       );
       fails(
         await post(server.app, '/logged-models/search', {}),
         400,
         'INVALID_PARAMETER_VALUE',
         /experiment_ids/,
+      );
+    });
+
+    it('attaches metrics logged with a model_id to the model, NaN included, and searches and orders by them', async () => {
+      const exp = json(await post(server.app, '/experiments/create', { name: 'lm-metrics' }))
+        .experiment_id as string;
+      const run = (
+        (json(await post(server.app, '/runs/create', { experiment_id: exp })).run as Json).info as Json
+      ).run_id as string;
+      const model = async (name: string) =>
+        (ok(await post(server.app, '/logged-models', { experiment_id: exp, name })).model as Model).info
+          .model_id;
+      const [a, b, c] = [await model('a'), await model('b'), await model('c')];
+      const metric = (model_id: string, value: number | string, timestamp: number, extra: Json = {}) => ({
+        key: 'acc',
+        value,
+        timestamp,
+        step: 0,
+        model_id,
+        ...extra,
+      });
+      ok(
+        await post(server.app, '/runs/log-metric', {
+          run_id: run,
+          ...metric(a, 0.9, 1, { dataset_name: 'eval', dataset_digest: 'd1' }),
+        }),
+      );
+      ok(
+        await post(server.app, '/runs/log-batch', {
+          run_id: run,
+          metrics: [metric(b, 'NaN', 2), metric(c, 0.5, 3), metric(c, 0.5, 3)],
+        }),
+      );
+      const metricsOf = async (id: string) =>
+        (ok(await get(server.app, `/logged-models/${id}`)).model as Model).data.metrics;
+      assert.deepEqual(await metricsOf(a), [
+        {
+          key: 'acc',
+          value: 0.9,
+          timestamp: 1,
+          step: 0,
+          dataset_name: 'eval',
+          dataset_digest: 'd1',
+          model_id: a,
+          run_id: run,
+        },
+      ]);
+      assert.deepEqual(await metricsOf(b), [
+        { key: 'acc', value: 'NaN', timestamp: 2, step: 0, model_id: b, run_id: run },
+      ]);
+      assert.equal(((await metricsOf(c)) as unknown[]).length, 1, 'the same value logged twice is kept once');
+      const history = ok(await get(server.app, '/metrics/get-history', { run_id: run, metric_key: 'acc' }));
+      assert.equal((history.metrics as unknown[]).length, 3, "every value is in the run's history too");
+
+      const names = async (body: Json) =>
+        (
+          (ok(await post(server.app, '/logged-models/search', { experiment_ids: [exp], ...body })).models ??
+            []) as Model[]
+        ).map((m) => m.info.name);
+      assert.deepEqual(await names({ filter: 'metrics.acc > 0.6' }), ['a']);
+      assert.deepEqual(
+        await names({ filter: 'metrics.acc != 0.5', order_by: [{ field_name: 'name' }] }),
+        ['a', 'b'],
+        'NaN differs from every number',
+      );
+      assert.deepEqual(await names({ datasets: [{ dataset_name: 'eval' }] }), ['a']);
+      assert.deepEqual(await names({ order_by: [{ field_name: 'metrics.acc', ascending: true }] }), [
+        'c',
+        'a',
+        'b',
+      ]);
+      assert.deepEqual(await names({ order_by: [{ field_name: 'metrics.acc', ascending: false }] }), [
+        'a',
+        'c',
+        'b',
+      ]);
+      fails(
+        await post(server.app, '/logged-models/search', {
+          experiment_ids: [exp],
+          datasets: [{ dataset_digest: 'd1' }],
+        }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /`dataset_name` in the `datasets` clause must be specified/,
+      );
+
+      const unknown = 'm-0123456789abcdef0123456789abcdef';
+      fails(
+        await post(server.app, '/runs/log-batch', {
+          run_id: run,
+          metrics: [{ key: 'lost', value: 1, timestamp: 9 }, metric(unknown, 1, 9)],
+        }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+        /Logged model with ID/,
+      );
+      assert.deepEqual(
+        ok(await get(server.app, '/metrics/get-history', { run_id: run, metric_key: 'lost' })),
+        {},
+        'nothing of the batch was written',
+      );
+
+      ok(
+        await post(server.app, '/runs/log-inputs', {
+          run_id: run,
+          models: [{ model_id: b }, { model_id: a }, { model_id: b }],
+        }),
+      );
+      const inputs = ((ok(await get(server.app, '/runs/get', { run_id: run })).run as Json).inputs as Json)
+        .model_inputs;
+      assert.deepEqual(inputs, [{ model_id: b }, { model_id: a }]);
+      fails(
+        await post(server.app, '/runs/log-inputs', { run_id: run, models: [{}] }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+        /models\[0\]\.model_id/,
+      );
+      await post(server.app, '/runs/delete', { run_id: run });
+      fails(
+        await post(server.app, '/runs/log-metric', { run_id: run, ...metric(a, 1, 10) }),
+        400,
+        'INVALID_STATE',
       );
     });
 

@@ -94,7 +94,13 @@ for (const variant of variants())
           post(server.app, '/experiments/create', { name: 7, tags: 'x' }),
           400,
           'INVALID_PARAMETER_VALUE',
-          /parameter 'tags/,
+          "Invalid value 7 for parameter 'name' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.",
+        ],
+        [
+          post(server.app, '/experiments/create', { name: 'exp-t', tags: 'x' }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+          /Invalid value "x" for parameter 'tags' supplied: {2}Hint: Value was of type 'str'/,
         ],
         [post(server.app, '/experiments/nope', {}), 404, 'ENDPOINT_NOT_FOUND', /experiments\/nope/],
       ];

@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import {
+  experimentArtifactLocation,
   isBlockedHost,
   storagePolicyFor,
   validateStorageLocation,
@@ -227,6 +228,32 @@ describe('artifact locations clients may store', () => {
       () => validateStorageLocation('file:///srv/x', 'f', storagePolicyFor('s3://b/p')),
       /not on a local disk/,
     );
+  });
+
+  it('resolves a relative experiment location against the root, and refuses one that leaves it', () => {
+    const resolve = (location: string) => experimentArtifactLocation(location, 'artifact_location', policy);
+    assert.equal(resolve('my_location'), 'mlflow-artifacts:/my_location');
+    assert.equal(resolve('./team/churn/'), 'mlflow-artifacts:/team/churn');
+    assert.equal(resolve('a/../b'), 'mlflow-artifacts:/b', 'a climb that stays inside is fine');
+    assert.equal(resolve('s3://bucket/x'), 's3://bucket/x', 'a URI is kept as it is');
+    for (const location of [
+      '..',
+      '../up',
+      'a/../../up',
+      '.',
+      '7/x',
+      'a\\b',
+      'C:evil',
+      'a%2e',
+      'x\u0000y',
+      '/etc',
+    ])
+      assert.throws(
+        () => resolve(location),
+        (e: Error & { code?: string }) =>
+          e.code === 'INVALID_ARGUMENT' && e.message.includes('artifact_location'),
+        location,
+      );
   });
 
   it('maps only artifact URIs under the root to artifact paths, never with traversal', () => {

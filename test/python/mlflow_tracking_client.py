@@ -19,6 +19,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
+from mlflow.store.tracking.rest_store import RestStore
 
 
 def expect_error(codes, fn, *args, **kwargs):
@@ -202,14 +203,17 @@ def artifacts(suffix):
 
 def auth(suffix):
     token = os.environ.pop("MLFLOW_TRACKING_TOKEN")
-    message = expect_error("UNAUTHENTICATED", MlflowClient().search_experiments)
+    anonymous = MlflowClient()
+    message = expect_error("UNAUTHENTICATED", anonymous.search_experiments)
+    # MLflow clients ask /version without credentials before some calls.
+    version = RestStore._get_server_version(anonymous._tracking_client.store.get_host_creds())
     os.environ["MLFLOW_TRACKING_TOKEN"] = token
     mlflow.set_experiment(f"compat-auth-{suffix}")
     with mlflow.start_run() as run:
         mlflow.log_metric("m", 1.0, step=1)
         mlflow.log_text("secret", "note.txt")
     assert mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/note.txt") == "secret"
-    return {"run_id": run.info.run_id, "anonymous": message}
+    return {"run_id": run.info.run_id, "anonymous": message, "anonymous_version": str(version)}
 
 
 def viewer(suffix):

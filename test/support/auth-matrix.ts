@@ -10,7 +10,7 @@ import { routeAccess } from '../../src/server/auth/route-roles.ts';
  * anonymously, with a bogus token, and with the credentials of each role, and the status must
  * match ROUTE_ROLES — 401 (with WWW-Authenticate) without valid credentials, 403 below the
  * route's role, neither at or above it; public routes never 401/403. Refusals must carry the
- * right error body (MLflow's `{error_code, message}` under /api/2.0 and /ajax-api/2.0, Cairn's
+ * right error body (MLflow's `{error_code, message}` under /api/{2,3}.0 and /ajax-api/{2,3}.0, Cairn's
  * `{code, message}` elsewhere), and no error body may show a stack trace, SQL or a hash.
  *
  * Handlers do run for callers who are let through (with `{}` as the body), so give the app
@@ -51,7 +51,7 @@ export function defaultSampleUrl(route: RegisteredRoute): string {
 }
 
 function isMlflowUrl(url: string): boolean {
-  return url.startsWith('/api/2.0/') || url.startsWith('/ajax-api/2.0/');
+  return ['/api/2.0/', '/ajax-api/2.0/', '/api/3.0/', '/ajax-api/3.0/'].some((p) => url.startsWith(p));
 }
 
 /** Fails when an error body shows internals: a stack frame, SQL, a password hash, a file path. */

@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errors } from '../../kernel/errors.ts';
-import { hasControlCharacter } from '../../tracking/artifacts/artifact-layout.ts';
+import { hasControlCharacter, parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 
 /** What a client may store as an artifact location (an experiment's, a model version's source). */
 export interface StorageLocationPolicy {
@@ -115,4 +115,43 @@ export function isBlockedHost(hostname: string): boolean {
   const family = isIP(h);
   if (family === 0) return false;
   return BLOCKED.check(h, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The artifact location to store for a new experiment. A relative location (`my_location`,
+ * `team/churn`) is resolved against the server's artifact root, as MLflow resolves it against its
+ * working directory: it becomes `mlflow-artifacts:/my_location`, which the artifact proxy maps to
+ * `<artifact root>/my_location`. Refused with INVALID_ARGUMENT: a relative location that climbs
+ * out of the root (`../x`), names the root itself, starts with a number (`7/x` is where experiment
+ * 7 keeps its runs) or is not a safe artifact path. Any other location must pass
+ * validateStorageLocation and is stored as it is.
+ */
+export function experimentArtifactLocation(
+  location: string,
+  field: string,
+  policy: StorageLocationPolicy,
+): string {
+  if (/^[A-Za-z][A-Za-z0-9+.-]+:/.test(location) || location.startsWith('/')) {
+    validateStorageLocation(location, field, policy);
+    return location;
+  }
+  const refuse = (why: string) =>
+    errors.invalid(`Invalid value ${JSON.stringify(location)} for parameter '${field}' supplied: ${why}`);
+  if (hasControlCharacter(location)) throw refuse('it contains a control character');
+  const normal = posix.normalize(location).replace(/\/+$/, '');
+  if (normal === '..' || normal.startsWith('../'))
+    throw refuse('a relative location must stay inside the artifact root');
+  if (normal === '.' || normal === '')
+    throw refuse('a relative location must name a directory below the artifact root');
+  let segments: string[];
+  try {
+    segments = parseArtifactPath(normal);
+  } catch (err) {
+    throw refuse((err as Error).message.replace(/^Invalid path: "[^"]*": /, ''));
+  }
+  if (/^\d+$/.test(segments[0] as string))
+    throw refuse(
+      `"${segments[0]}/…" is where the server keeps experiment ${segments[0]}'s runs; start with a name`,
+    );
+  return `mlflow-artifacts:/${segments.join('/')}`;
 }

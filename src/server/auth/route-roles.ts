@@ -26,6 +26,9 @@ const WRITE = 'POST PUT PATCH DELETE';
 export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: '*', path: '/healthz', access: 'public' },
   { methods: '*', path: '/readyz', access: 'public' },
+  // MLflow's probes: clients ask /version before some calls, as MLflow's own server allows.
+  { methods: READ, path: '/health', access: 'public' },
+  { methods: READ, path: '/version', access: 'public' },
   // Managing users and tokens, Cairn's and MLflow's auth API alike.
   { methods: '*', path: '/api/v1/users/**', access: 'admin' },
   { methods: '*', path: '/api/v1/tokens/**', access: 'admin' },
@@ -50,6 +53,7 @@ export const ROUTE_ROLES: readonly RouteRule[] = [
   { methods: READ, path: '/api/v1/**', access: 'viewer' },
   // MLflow 3 clients ask what the server supports before moving artifacts.
   { methods: READ, path: '/api/3.0/mlflow/server-info', access: 'viewer' },
+  { methods: READ, path: '/ajax-api/3.0/mlflow/server-info', access: 'viewer' },
   { methods: WRITE, path: '/api/v1/**', access: 'editor' },
   { methods: READ, path: '/metrics', access: 'viewer' },
 ];

@@ -1,7 +1,7 @@
 import { errors } from '../../kernel/errors.ts';
 import { experimentToJson, viewTypeFromJson } from '../../tracking/http/mlflow-wire.ts';
 import type { Tag } from '../../tracking/tracking-types.ts';
-import { storagePolicyFor, validateStorageLocation } from '../artifacts/artifact-location.ts';
+import { experimentArtifactLocation, storagePolicyFor } from '../artifacts/artifact-location.ts';
 import { artifactRootOf } from '../artifacts/artifact-root.ts';
 import type { RouteModule } from '../create-server.ts';
 import { body, enumValue, int64, query, required, tagList, text, textList } from './mlflow-schemas.ts';
@@ -41,8 +41,8 @@ export const experimentRoutes: RouteModule = (app, deps) => {
     '/experiments/create',
     { schema: { body: body({ name: required, artifact_location: text, tags: tagList }, ['name']) } },
     async (request) => {
-      const { name, artifact_location: location, tags } = request.body;
-      if (location) validateStorageLocation(location, 'artifact_location', policy);
+      const { name, artifact_location: given, tags } = request.body;
+      const location = given ? experimentArtifactLocation(given, 'artifact_location', policy) : undefined;
       const id = await tracking.createExperiment(name, {
         ...(location ? { artifact_location: location } : {}),
         tags: (tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),

@@ -64,16 +64,15 @@ export function mlflowLoggedModelRoutes(options: RegistryServiceOptions = {}): R
       });
       return { model: mlflowLoggedModel(model) };
     });
-    app.post<{ Body: SearchLoggedModelsOptions & { datasets?: unknown[] } }>(
+    app.post<{ Body: SearchLoggedModelsOptions }>(
       '/logged-models/search',
       { schema: S.search },
       async (request) => {
         const b = request.body;
-        if (b.datasets?.length)
-          throw errors.invalid('Searching logged models by datasets is not supported by this server');
         const page = await loggedModels.searchLoggedModels({
           experiment_ids: b.experiment_ids,
           ...(b.filter ? { filter: b.filter } : {}),
+          ...(b.datasets?.length ? { datasets: b.datasets } : {}),
           ...(b.max_results ? { max_results: b.max_results } : {}),
           ...(b.order_by?.length ? { order_by: b.order_by } : {}),
           ...(b.page_token ? { page_token: b.page_token } : {}),

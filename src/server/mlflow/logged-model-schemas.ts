@@ -64,7 +64,10 @@ export const LOGGED_MODEL_SCHEMAS = {
       properties: {
         experiment_ids: { type: 'array', items: text, minItems: 1 },
         filter: text,
-        datasets: { type: 'array', items: { type: 'object' } },
+        datasets: {
+          type: 'array',
+          items: { type: 'object', properties: { dataset_name: text, dataset_digest: text } },
+        },
         max_results: { type: 'integer' },
         order_by: {
           type: 'array',

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { errors } from '../../kernel/errors.ts';
+import { bodyTypeError } from './request-types.ts';
 
 /**
  * JSON-schema pieces for MLflow's request messages. Types follow protobuf's JSON mapping as
@@ -24,7 +26,16 @@ export const tagList = { type: 'array', items: tag } as const;
 export const metric = {
   type: 'object',
   required: ['key', 'value', 'timestamp'],
-  properties: { key: required, value: double, timestamp: int64, step: int64 },
+  properties: {
+    key: required,
+    value: double,
+    timestamp: int64,
+    step: int64,
+    dataset_name: text,
+    dataset_digest: text,
+    model_id: text,
+    run_id: text,
+  },
 } as const;
 
 /** A body schema: an object with these properties, of which `requiredFields` must be present. */
@@ -39,6 +50,7 @@ export const query = body;
  * Normalises a request the way MLflow's server reads it, before validation: a POST without a
  * body is an empty message, a JSON body that is itself a JSON string (what old clients send) is
  * decoded once more, and `run_uuid` (the field's old name) stands in for a missing `run_id`.
+ * Then a body's JSON types are checked as protobuf's JSON mapping reads them (request-types.ts).
  * Installed on every MLflow route by createServer.
  */
 export async function normaliseMlflowRequest(request: FastifyRequest): Promise<void> {
@@ -53,6 +65,8 @@ export async function normaliseMlflowRequest(request: FastifyRequest): Promise<v
     if ((fields.run_id === undefined || fields.run_id === '') && fields.run_uuid !== undefined)
       fields.run_id = fields.run_uuid;
   }
+  const mistyped = bodyTypeError(request.routeOptions.schema?.body, request.body);
+  if (mistyped !== undefined) throw errors.invalid(mistyped);
 }
 
 function isJson(headers: FastifyRequest['headers']): boolean {

@@ -1,5 +1,6 @@
 import type { ModelVersion, RegisteredModel } from '../../registry/registry-types.ts';
-import type { LoggedModel } from '../../tracking/logged-model-types.ts';
+import { doubleToJson } from '../../tracking/http/mlflow-wire.ts';
+import type { LoggedModel, LoggedModelMetric } from '../../tracking/logged-model-types.ts';
 
 /**
  * Response bodies as MLflow's server writes them (protobuf's JSON): empty repeated fields and
@@ -56,6 +57,20 @@ export function mlflowLoggedModel(m: LoggedModel): Record<string, unknown> {
       ...(i.status_message ? { status_message: i.status_message } : {}),
       ...withList('tags', i.tags),
     },
-    data: { ...withList('params', m.data.params) },
+    data: { ...withList('params', m.data.params), ...withList('metrics', m.data.metrics.map(modelMetric)) },
+  };
+}
+
+/** A logged model's metric value, with the fields of MLflow's Metric message in its order. */
+function modelMetric(m: LoggedModelMetric): Record<string, unknown> {
+  return {
+    key: m.key,
+    value: doubleToJson(m.value),
+    timestamp: m.timestamp,
+    step: m.step,
+    ...(m.dataset_name ? { dataset_name: m.dataset_name } : {}),
+    ...(m.dataset_digest ? { dataset_digest: m.dataset_digest } : {}),
+    model_id: m.model_id,
+    run_id: m.run_id,
   };
 }

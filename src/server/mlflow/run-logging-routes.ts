@@ -2,8 +2,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { errors } from '../../kernel/errors.ts';
 import { doubleFromJson } from '../../tracking/http/mlflow-wire.ts';
-import type { DatasetInput, Metric, Tag } from '../../tracking/tracking-types.ts';
+import { logRunBatch, logRunMetric, type RunMetric } from '../../tracking/model-metrics.ts';
+import type { DatasetInput, Tag } from '../../tracking/tracking-types.ts';
 import type { RouteModule } from '../create-server.ts';
+import { loggedModelsOf } from './logged-models-of.ts';
 import { body, double, int64, metric, required, tag, tagList, text } from './mlflow-schemas.ts';
 
 /** MLflow's limit on a log-batch request (mlflow/utils/validation.py, MAX_BATCH_LOG_REQUEST_SIZE). */
@@ -14,6 +16,9 @@ interface MetricFields {
   value: number | string;
   timestamp: number;
   step?: number;
+  model_id?: string;
+  dataset_name?: string;
+  dataset_digest?: string;
 }
 
 interface BatchFields {
@@ -26,15 +31,24 @@ interface BatchFields {
 interface InputFields {
   run_id: string;
   datasets?: { tags?: Tag[]; dataset: DatasetInput['dataset'] }[];
+  models?: { model_id: string }[];
 }
 
-function toMetric(m: MetricFields, field: string): Metric {
+function toMetric(m: MetricFields, field: string): RunMetric {
   const value = doubleFromJson(m.value);
   if (value === undefined)
     throw errors.invalid(
       `Invalid value ${JSON.stringify(m.value)} for parameter '${field}' supplied: expected a double`,
     );
-  return { key: m.key, value, timestamp: m.timestamp, step: m.step ?? 0 };
+  return {
+    key: m.key,
+    value,
+    timestamp: m.timestamp,
+    step: m.step ?? 0,
+    ...(m.model_id ? { model_id: m.model_id } : {}),
+    ...(m.dataset_name ? { dataset_name: m.dataset_name } : {}),
+    ...(m.dataset_digest ? { dataset_digest: m.dataset_digest } : {}),
+  };
 }
 
 const dataset = {
@@ -53,24 +67,36 @@ const dataset = {
 /** The size of a request's body as received (set by the log-batch route's preParsing hook). */
 const bodySizes = new WeakMap<FastifyRequest, number>();
 
-/** MLflow's logging endpoints: log-metric, log-parameter, set-tag, delete-tag, log-batch, log-inputs. */
+/**
+ * MLflow's logging endpoints: log-metric, log-parameter, set-tag, delete-tag, log-batch,
+ * log-inputs. A metric that names a `model_id` is also attached to that logged model, and
+ * log-inputs records the logged models a run used (`models`), as MLflow 3 does.
+ */
 export const runLoggingRoutes: RouteModule = (app, deps) => {
   const tracking = deps.tracking;
+  const stores = { tracking, loggedModels: loggedModelsOf(deps) };
 
   app.post<{ Body: MetricFields & { run_id: string } }>(
     '/runs/log-metric',
     {
       schema: {
-        body: body({ run_id: required, key: required, value: double, timestamp: int64, step: int64 }, [
-          'run_id',
-          'key',
-          'value',
-          'timestamp',
-        ]),
+        body: body(
+          {
+            run_id: required,
+            key: required,
+            value: double,
+            timestamp: int64,
+            step: int64,
+            model_id: text,
+            dataset_name: text,
+            dataset_digest: text,
+          },
+          ['run_id', 'key', 'value', 'timestamp'],
+        ),
       },
     },
     async (request) => {
-      await tracking.logMetric(request.body.run_id, toMetric(request.body, 'value'));
+      await logRunMetric(stores, request.body.run_id, toMetric(request.body, 'value'));
       return {};
     },
   );
@@ -131,7 +157,7 @@ export const runLoggingRoutes: RouteModule = (app, deps) => {
     },
     async (request) => {
       const { run_id, metrics, params, tags } = request.body;
-      await tracking.logBatch(run_id, {
+      await logRunBatch(stores, run_id, {
         metrics: (metrics ?? []).map((m, i) => toMetric(m, `metrics[${i}].value`)),
         params: (params ?? []).map((p) => ({ key: p.key, value: p.value ?? '' })),
         tags: (tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
@@ -151,17 +177,27 @@ export const runLoggingRoutes: RouteModule = (app, deps) => {
               type: 'array',
               items: { type: 'object', required: ['dataset'], properties: { tags: tagList, dataset } },
             },
+            models: {
+              type: 'array',
+              items: { type: 'object', required: ['model_id'], properties: { model_id: required } },
+            },
           },
           ['run_id'],
         ),
       },
     },
     async (request) => {
-      const inputs = (request.body.datasets ?? []).map((d) => ({
+      const { run_id, datasets, models } = request.body;
+      const inputs = (datasets ?? []).map((d) => ({
         tags: (d.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' })),
         dataset: d.dataset,
       }));
-      await tracking.logInputs(request.body.run_id, inputs);
+      if (inputs.length > 0 || !models?.length) await tracking.logInputs(run_id, inputs);
+      if (models?.length)
+        await stores.loggedModels.logModelInputs(
+          run_id,
+          models.map((m) => m.model_id),
+        );
       return {};
     },
   );

@@ -69,7 +69,13 @@ export const runRoutes: RouteModule = (app, deps) => {
     { schema: { querystring: query({ run_id: required, run_uuid: text }, ['run_id']) } },
     async (request) => {
       const run = await tracking.getRun(request.query.run_id);
-      return { run: runToJson(run, { outputs: await loggedModelsOf(deps).runOutputs(run.info.run_id) }) };
+      const loggedModels = loggedModelsOf(deps);
+      return {
+        run: runToJson(run, {
+          outputs: await loggedModels.runOutputs(run.info.run_id),
+          modelInputs: await loggedModels.runModelInputs(run.info.run_id),
+        }),
+      };
     },
   );
 

@@ -1,3 +1,5 @@
+import { typeErrorMessage } from './request-types.ts';
+
 /** One ajv error as Fastify attaches it to a validation failure (`err.validation`). */
 export interface SchemaError {
   keyword: string;
@@ -27,7 +29,9 @@ function shown(value: unknown): string {
 /**
  * The message MLflow's server gives for a request that breaks its schema: "Missing value for
  * required parameter 'experiment_id'." for an absent or empty required field, "Invalid value …
- * for parameter '…' supplied" otherwise, each followed by MLflow's pointer to the API docs.
+ * for parameter '…' supplied:  Hint: Value was of type 'str'." for a value of the wrong type,
+ * "Invalid value … for parameter '…' supplied" otherwise, each followed by MLflow's pointer to
+ * the API docs.
  */
 export function mlflowValidationMessage(
   errors: readonly SchemaError[] | undefined,
@@ -40,6 +44,7 @@ export function mlflowValidationMessage(
   const field = fieldName(first.instancePath);
   if (first.keyword === 'minLength' && first.params.limit === 1)
     return `Missing value for required parameter '${field}'.${SUFFIX}`;
+  if (first.keyword === 'type' && 'data' in first) return typeErrorMessage(field || 'request', first.data);
   const value = 'data' in first ? `${shown(first.data)} ` : '';
   return `Invalid value ${value}for parameter '${field || 'request'}' supplied: ${first.message ?? first.keyword}.${SUFFIX}`;
 }

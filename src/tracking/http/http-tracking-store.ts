@@ -6,6 +6,8 @@ import type {
   Experiment,
   LogBatch,
   Metric,
+  MetricSampleOptions,
+  MetricWithRunId,
   Page,
   Run,
   RunInfo,
@@ -27,6 +29,8 @@ import {
 export type HttpTrackingStoreOptions = MlflowHttpClientOptions;
 
 const API = '/api/2.0/mlflow';
+/** MLflow serves some reads of its web UI only under the ajax-api prefix. */
+const AJAX_API = '/ajax-api/2.0/mlflow';
 /**
  * What MLflow's clients send when the caller gives no max_results: `mlflow server` reads an
  * absent max_results as 0 and refuses it. Cairn's server defaults to the same 1,000.
@@ -217,4 +221,32 @@ export class HttpTrackingStore implements TrackingStore {
     });
     return page(((res.metrics ?? []) as Json[]).map(metricFromJson), res.next_page_token);
   }
+
+  async getMetricHistoryBulk(runIds: string[], key: string, maxResults?: number): Promise<MetricWithRunId[]> {
+    const res = await this.#http.get(`${AJAX_API}/metrics/get-history-bulk`, {
+      run_id: runIds,
+      metric_key: key,
+      max_results: maxResults,
+    });
+    return withRunIds(res.metrics);
+  }
+
+  async getMetricHistoryBulkInterval(
+    runIds: string[],
+    key: string,
+    options: MetricSampleOptions = {},
+  ): Promise<MetricWithRunId[]> {
+    const res = await this.#http.get(`${API}/metrics/get-history-bulk-interval`, {
+      run_ids: runIds,
+      metric_key: key,
+      max_results: options.max_results,
+      start_step: options.start_step,
+      end_step: options.end_step,
+    });
+    return withRunIds(res.metrics);
+  }
+}
+
+function withRunIds(metrics: unknown): MetricWithRunId[] {
+  return ((metrics ?? []) as Json[]).map((m) => ({ ...metricFromJson(m), run_id: String(m.run_id ?? '') }));
 }

@@ -99,11 +99,12 @@ function datasetToJson(d: Dataset): Json {
 
 /**
  * A run as MLflow's server writes it. `outputs` is there on reads (runs/get, runs/search) and
- * not in the answer to runs/create, as in MLflow 3.
+ * not in the answer to runs/create, as in MLflow 3; `modelInputs` (the logged models the run
+ * used) only runs/get shows, as MLflow's server does.
  */
 export function runToJson(
   run: Run,
-  options: { outputs?: readonly { model_id: string; step: number }[] } = {},
+  options: { outputs?: readonly { model_id: string; step: number }[]; modelInputs?: readonly string[] } = {},
 ): Json {
   const data: Json = {};
   if (run.data.metrics.length > 0) data.metrics = run.data.metrics.map(metricToJson);
@@ -115,6 +116,8 @@ export function runToJson(
       ...withTags({}, 'tags', i.tags),
       dataset: datasetToJson(i.dataset),
     }));
+  if (options.modelInputs?.length)
+    inputs.model_inputs = options.modelInputs.map((model_id) => ({ model_id }));
   const outputs = options.outputs?.length ? { model_outputs: options.outputs.map((o) => ({ ...o })) } : {};
   return { info: runInfoToJson(run.info), data, inputs, ...(options.outputs ? { outputs } : {}) };
 }

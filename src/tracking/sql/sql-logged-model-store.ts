@@ -6,6 +6,7 @@ import {
   type CreateLoggedModelOptions,
   LOGGED_MODEL_STATUSES,
   type LoggedModel,
+  type LoggedModelMetric,
   type LoggedModelParam,
   type LoggedModelStatus,
   type ModelOutput,
@@ -15,12 +16,18 @@ import {
 } from '../logged-model-types.ts';
 import { generateRunName } from '../run-names.ts';
 import type { TrackingStore } from '../tracking-store.ts';
-import { validateParam, validateTag } from '../tracking-validation.ts';
+import { validateMetric, validateParam, validateTag } from '../tracking-validation.ts';
+import {
+  insertModelInputs,
+  insertModelMetrics,
+  selectModelInputs,
+  selectModelMetrics,
+} from './logged-model-metrics.ts';
 import { LOGGED_MODEL_MIGRATIONS } from './logged-model-migrations.ts';
 import { buildLoggedModelSearch } from './logged-model-search.ts';
 import { decodePageToken, pageOf } from './page-token.ts';
 
-const DEFAULT_MAX_RESULTS = 50;
+const DEFAULT_MAX_RESULTS = 100;
 const MAX_RESULTS = 10_000;
 const BAD_NAME_CHARACTERS = ['/', ':', '.', '%', '"', "'"];
 const MODEL_ID = /^m-[0-9a-f]{32}$/;
@@ -205,19 +212,48 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     });
   }
 
+  async logLoggedModelMetrics(runId: string, metrics: Omit<LoggedModelMetric, 'run_id'>[]): Promise<void> {
+    metrics.forEach((m, i) => {
+      validateMetric(m, metrics.length === 1 ? '' : `metrics[${i}]`);
+    });
+    await this.#activeRun(runId);
+    await this.#init();
+    await this.#db.transaction(async (tx) => {
+      const experimentOf = new Map<string, string>();
+      for (const m of metrics)
+        if (!experimentOf.has(m.model_id))
+          experimentOf.set(m.model_id, (await this.#row(tx, m.model_id)).experiment_id);
+      await insertModelMetrics(tx, runId, metrics, experimentOf);
+    });
+  }
+
+  async logModelInputs(runId: string, modelIds: string[]): Promise<void> {
+    for (const id of modelIds)
+      if (typeof id !== 'string' || id === '') throw errors.invalid('Each model input needs a model_id');
+    await this.#activeRun(runId);
+    await this.#init();
+    await this.#db.transaction((tx) => insertModelInputs(tx, runId, [...new Set(modelIds)]));
+  }
+
+  async runModelInputs(runId: string): Promise<string[]> {
+    await this.#init();
+    return selectModelInputs(this.#db, runId);
+  }
+
   async searchLoggedModels(options: SearchLoggedModelsOptions): Promise<Page<LoggedModel>> {
     const maxResults = options.max_results || DEFAULT_MAX_RESULTS;
     if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS)
       throw errors.invalid(
         `Invalid value for max_results: it must be a positive integer no larger than ${MAX_RESULTS}, got ${maxResults}`,
       );
-    const { where, order } = buildLoggedModelSearch(options);
+    const { joins, where, order } = buildLoggedModelSearch(options);
     const offset = decodePageToken(options.page_token);
     await this.#init();
     return this.#db.transaction(async (tx) => {
       const rows = await tx.all<ModelRow>(
-        `SELECT ${COLUMNS} FROM tracking_logged_models m WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-        [...where.params, maxResults + 1, offset],
+        `SELECT ${COLUMNS} FROM tracking_logged_models m ${joins.map((j) => j.sql).join(' ')}
+         WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        [...joins.flatMap((j) => j.params), ...where.params, maxResults + 1, offset],
       );
       const page = pageOf(rows, offset, maxResults);
       return { ...page, items: await this.#complete(tx, page.items) };
@@ -228,9 +264,7 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     for (const o of outputs)
       if (typeof o?.model_id !== 'string' || !Number.isSafeInteger(o.step))
         throw errors.invalid('Each model output needs a model_id and an integer step');
-    const run = await this.#tracking.getRun(runId);
-    if (run.info.lifecycle_stage !== 'active')
-      throw errors.invalid(`The run ${runId} must be in the 'active' state. Current state is deleted.`);
+    await this.#activeRun(runId);
     await this.#init();
     await this.#db.transaction(async (tx) => {
       const last = await tx.get<{ n: number | bigint | null }>(
@@ -276,6 +310,13 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     return out;
   }
 
+  /** NOT_FOUND for an unknown run, INVALID_ARGUMENT for a deleted one (as MLflow). */
+  async #activeRun(runId: string): Promise<void> {
+    const run = await this.#tracking.getRun(runId);
+    if (run.info.lifecycle_stage !== 'active')
+      throw errors.invalid(`The run ${runId} must be in the 'active' state. Current state is deleted.`);
+  }
+
   async #row(tx: SqlExecutor, modelId: string, allowDeleted = false): Promise<ModelRow> {
     if (typeof modelId !== 'string' || !MODEL_ID.test(modelId)) throw notFound(String(modelId));
     const row = await tx.get<ModelRow & { lifecycle_stage: string }>(
@@ -310,6 +351,7 @@ export class SqlLoggedModelStore implements LoggedModelStore {
     };
     const tags = await pairs('tracking_logged_model_tags');
     const params = await pairs('tracking_logged_model_params');
+    const metrics = await selectModelMetrics(tx, ids);
     return rows.map((r) => ({
       info: {
         model_id: r.model_id,
@@ -324,7 +366,7 @@ export class SqlLoggedModelStore implements LoggedModelStore {
         ...(r.status_message ? { status_message: r.status_message } : {}),
         tags: tags.get(r.model_id) ?? [],
       },
-      data: { params: params.get(r.model_id) ?? [] },
+      data: { params: params.get(r.model_id) ?? [], metrics: metrics.get(r.model_id) ?? [] },
     }));
   }
 

@@ -8,6 +8,8 @@ import {
   type LifecycleStage,
   type LogBatch,
   type Metric,
+  type MetricSampleOptions,
+  type MetricWithRunId,
   type Page,
   RUN_STATUSES,
   type Run,
@@ -24,6 +26,8 @@ import {
   validateDatasetInputs,
   validateExperimentName,
   validateExperimentTag,
+  validateHistoryBulk,
+  validateHistorySample,
   validateMaxResults,
   validateMetric,
   validateParam,
@@ -46,6 +50,7 @@ import {
   setExperimentTagIn,
 } from './experiment-writes.ts';
 import { writeInputs } from './input-writes.ts';
+import { sampleMetricHistories, selectMetricHistories } from './metric-history.ts';
 import { decodePageToken, pageOf } from './page-token.ts';
 import { insertRun, newRun } from './run-creation.ts';
 import { loadRuns, type MetricRow, RUN_COLUMNS, type RunRow, toMetric, toRunInfo } from './run-data.ts';
@@ -318,6 +323,22 @@ export class SqlTrackingStore implements TrackingStore {
     }
     const page = max === undefined ? { items: rows } : pageOf(rows, offset, max);
     return { ...page, items: page.items.map(toMetric) };
+  }
+
+  async getMetricHistoryBulk(runIds: string[], key: string, maxResults?: number): Promise<MetricWithRunId[]> {
+    const limit = validateHistoryBulk(runIds, key, maxResults);
+    await this.#init();
+    return selectMetricHistories(this.#db, runIds, key, limit);
+  }
+
+  async getMetricHistoryBulkInterval(
+    runIds: string[],
+    key: string,
+    options: MetricSampleOptions = {},
+  ): Promise<MetricWithRunId[]> {
+    const { perRun, steps } = validateHistorySample(runIds, key, options);
+    await this.#init();
+    return sampleMetricHistories(this.#db, runIds, key, perRun, steps);
   }
 
   /** One write to an active run, in a transaction. */
