@@ -14,6 +14,7 @@ import { LOGGED_MODEL_MIGRATIONS } from '../tracking/sql/logged-model-migrations
 import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
+import { TRACKING_PURGE_MIGRATIONS } from '../tracking/sql/tracking-purge.ts';
 import { modelsRoutes } from './api/models-routes.ts';
 import { artifactProxyRoutes } from './artifacts/artifact-proxy-routes.ts';
 import { authApiRoutes } from './auth/auth-routes.ts';
@@ -64,6 +65,7 @@ export function serverRouteModules(auth?: AuthStore): {
 export const SERVER_MIGRATIONS = [
   ...TRACKING_MIGRATIONS,
   ...LOGGED_MODEL_MIGRATIONS,
+  ...TRACKING_PURGE_MIGRATIONS,
   ...REGISTRY_MIGRATIONS,
   ...SECURITY_MIGRATIONS,
 ];
