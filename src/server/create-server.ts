@@ -16,6 +16,7 @@ import { collectDocumentedRoutes, openApiRoute } from './api/openapi-route.ts';
 import { HEALTHZ_ROUTE_SCHEMA, READYZ_ROUTE_SCHEMA } from './api/openapi-schemas.ts';
 import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
+import { isMlflowUrl } from './mlflow/mlflow-namespaces.ts';
 import { normaliseMlflowRequest } from './mlflow/mlflow-schemas.ts';
 import { mlflowValidationMessage, type SchemaError } from './mlflow/validation-message.ts';
 import { installOriginPolicy, type OriginPolicy } from './origin/origin-policy.ts';
@@ -192,9 +193,6 @@ export function createServer(
 }
 
 /** MLflow's namespaces (its REST API 2.0 and 3.0, the artifact proxy), where errors are MLflow's. */
-const MLFLOW_NAMESPACES = ['/api/2.0/', '/ajax-api/2.0/', '/api/3.0/', '/ajax-api/3.0/'];
-
 function isMlflowRoute(request: FastifyRequest): boolean {
-  const url = request.url;
-  return MLFLOW_NAMESPACES.some((prefix) => url.startsWith(prefix));
+  return isMlflowUrl(request.url);
 }

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { authRoutesOf, type RegisteredRoute } from '../../src/server/auth/install-auth.ts';
 import { createServer } from '../../src/server/create-server.ts';
+import { isMlflowUrl } from '../../src/server/mlflow/mlflow-namespaces.ts';
 import { serverRouteModules } from '../../src/server/server-wiring.ts';
 import { startServerProcess } from '../compat/server-process.ts';
 import { assertNoInternals, defaultSampleUrl } from '../support/auth-matrix.ts';
@@ -11,11 +12,8 @@ import { cairn, newWorkspace, writeFiles } from '../support/cli.ts';
 import { json, openVariant, type TestServer, type Variant, variants } from './server-harness.ts';
 
 const EVIL = 'evil.example:5000';
-const PUBLIC = new Set(['/healthz', '/readyz']);
-
-function isMlflowUrl(url: string): boolean {
-  return url.startsWith('/api/2.0/') || url.startsWith('/ajax-api/2.0/');
-}
+/** The health checks, which answer whatever the Host (probes address servers in many ways). */
+const PUBLIC = new Set(['/healthz', '/readyz', '/health', '/version']);
 
 /** One HTTP/1.1 request on a raw socket to 127.0.0.1, with the headers given as they are. */
 function rawRequest(

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../kernel/errors.ts';
+import { isMlflowUrl } from '../mlflow/mlflow-namespaces.ts';
 
 /**
  * Which `Host` headers and which browser origins the server answers.
@@ -26,7 +27,7 @@ export interface OriginPolicy {
 }
 
 /** Routes answered whatever the Host: load balancers and probes address servers in many ways. */
-const HOST_EXEMPT = new Set(['/healthz', '/readyz']);
+const HOST_EXEMPT = new Set(['/healthz', '/readyz', '/health', '/version']);
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 const ALLOWED_HEADERS = 'authorization, content-type';
 
@@ -128,9 +129,8 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 function refuse(request: FastifyRequest, reply: FastifyReply, message: string, hint: string) {
-  const url = request.url;
   const text = `${message}; ${hint}`;
-  return url.startsWith('/api/2.0/') || url.startsWith('/ajax-api/2.0/')
+  return isMlflowUrl(request.url)
     ? reply.status(403).send({ error_code: 'PERMISSION_DENIED', message: text })
     : reply.status(403).send({ code: 'PERMISSION_DENIED', message: text });
 }
