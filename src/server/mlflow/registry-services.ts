@@ -29,12 +29,16 @@ export interface RegistryServices {
   registrar: VersionRegistrar;
   locate: ArtifactLocator;
   /**
-   * Takes up versions left PENDING_REGISTRATION now and every few minutes (a server that
-   * stopped or died while hashing left them); once per server, whoever calls it first.
+   * A server using these services is ready: the first takes up versions left
+   * PENDING_REGISTRATION (a server that stopped or died while hashing left them), now and every
+   * few minutes.
    */
-  startSweeping(): void;
-  /** Stops the sweeps and the hashing in flight (unfinished versions stay pending). */
-  stop(): Promise<void>;
+  attach(): void;
+  /**
+   * A server using them closed; when the last one does, the sweeps and the hashing in flight stop
+   * (unfinished versions stay pending) and the next server on these deps gets new services.
+   */
+  detach(): Promise<void>;
 }
 
 /** How often a running server looks for versions another server left pending. */
@@ -64,6 +68,7 @@ export function registryServices(deps: ServerDeps, options: RegistryServiceOptio
       deps.log.warn({ err, ...version }, 'could not finish the registration of a model version'),
   });
   let sweeper: NodeJS.Timeout | undefined;
+  let users = 0;
   const sweep = () =>
     void registrar
       .resumePending()
@@ -72,14 +77,19 @@ export function registryServices(deps: ServerDeps, options: RegistryServiceOptio
     loggedModels,
     registrar,
     locate,
-    startSweeping() {
+    attach() {
+      users++;
       if (sweeper) return;
       sweep();
       sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
       sweeper.unref();
     },
-    async stop() {
+    async detach() {
+      users = Math.max(0, users - 1);
+      if (users > 0) return;
       clearInterval(sweeper);
+      sweeper = undefined;
+      if (byDeps.get(deps) === services) byDeps.delete(deps);
       await registrar.stop();
     },
   };

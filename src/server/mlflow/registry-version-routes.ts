@@ -29,8 +29,8 @@ export function mlflowModelVersionRoutes(options: RegistryServiceOptions = {}): 
     const { registry } = deps;
     const services = registryServices(deps, { registrationWaitMs: server.registrationWaitMs, ...options });
     const { registrar } = services;
-    app.addHook('onReady', async () => services.startSweeping());
-    app.addHook('onClose', async () => services.stop());
+    app.addHook('onReady', async () => services.attach());
+    app.addHook('onClose', async () => services.detach());
     const empty = {};
 
     app.post<{ Body: CreateVersionBody }>(
