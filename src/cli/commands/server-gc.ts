@@ -92,7 +92,9 @@ function describe(r: PurgeReport): string {
   const when = new Date(r.cutoff).toISOString().replace('T', ' ').slice(0, 16);
   const lines: string[] = [];
   if (r.runs.length === 0 && r.experiments.length === 0)
-    lines.push(`Nothing to remove: no run or experiment deleted before ${when} UTC that is not still needed.`);
+    lines.push(
+      `Nothing to remove: no run or experiment deleted before ${when} UTC that is not still needed.`,
+    );
   else
     lines.push(
       `${verb} ${plural(r.experiments.length, 'experiment')} and ${plural(r.runs.length, 'run')} deleted before ${when} UTC, with ${plural(r.files, 'artifact file')} (${formatBytes(r.bytes)}).`,

@@ -161,7 +161,8 @@ export async function purgeDeleted(deps: PurgeDeps, options: PurgeOptions): Prom
 
   const total = candidates.experiments.length + candidates.runs.length;
   let done = 0;
-  const step = () => options.onProgress?.({ phase: dryRun ? 'checking' : 'removing', done: ++done, total, unit: 'objects' });
+  const step = () =>
+    options.onProgress?.({ phase: dryRun ? 'checking' : 'removing', done: ++done, total, unit: 'objects' });
 
   // Runs that stay because a version needs them: nothing that contains them may go.
   for (const run of candidates.runs)
