@@ -31,8 +31,10 @@ const COMMAND_MODULES: { names: readonly string[]; load: () => Promise<Register>
     load: async () => (await import('./commands/pipeline-definition.ts')).registerPipelineDefinition,
   },
   { names: ['run'], load: async () => (await import('./commands/run.ts')).registerRun },
+  { names: ['worker'], load: async () => (await import('./commands/worker.ts')).registerWorker },
   { names: ['models'], load: async () => (await import('./commands/models.ts')).registerModels },
   { names: ['train'], load: async () => (await import('./commands/train.ts')).registerTrain },
+  { names: ['model'], load: async () => (await import('./commands/model.ts')).registerModel },
   { names: ['server'], load: async () => (await import('./commands/server.ts')).registerServer },
   { names: ['exp'], load: async () => (await import('./commands/exp.ts')).registerExp },
   {
@@ -135,5 +137,12 @@ function reportError(err: unknown, io: CliIO, verbose: boolean): number {
 
 /** The process entry used by bin/cairn.js. */
 export async function run(): Promise<void> {
+  // A reader that stops early (`cairn … | head`) closes the pipe: stop quietly, as `git log | head`
+  // does, instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -46,6 +46,17 @@ export interface CairnConfig {
   log: { level: LogLevel };
   /** `cairn server`: which Host names and browser origins it answers beyond its defaults. */
   server: { allowed_hosts: string[]; cors_origins: string[] };
+  /** Where `cairn run` runs stages, and how `cairn worker` finds its work. */
+  executor: {
+    /** `local` (in this process) or `temporal://host:port[/namespace]`. */
+    uri: string;
+    /** The task queue for stages that name none. */
+    queue: string;
+    /** Seconds a worker may go without a heartbeat before its stage is retried elsewhere. */
+    heartbeat_timeout: number;
+    /** Attempts per stage when workers are lost or fail to move data (a failing command is not retried). */
+    attempts: number;
+  };
 }
 
 export const CONFIG_FILE = 'config.yaml';
@@ -59,6 +70,7 @@ const SECTIONS: Record<string, Record<string, Kind>> = {
   cache: { dir: 'string', link: 'link-list', fsync: 'boolean', profile: 'boolean' },
   log: { level: 'log-level' },
   server: { allowed_hosts: 'string-list', cors_origins: 'string-list' },
+  executor: { uri: 'string', queue: 'string', heartbeat_timeout: 'number', attempts: 'number' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
   url: 'string',
@@ -86,6 +98,10 @@ export const ENV_SETTINGS = {
   CAIRN_LOG_LEVEL: 'log.level',
   CAIRN_SERVER_ALLOWED_HOSTS: 'server.allowed_hosts',
   CAIRN_SERVER_CORS_ORIGINS: 'server.cors_origins',
+  CAIRN_EXECUTOR: 'executor.uri',
+  CAIRN_EXECUTOR_QUEUE: 'executor.queue',
+  CAIRN_EXECUTOR_HEARTBEAT_TIMEOUT: 'executor.heartbeat_timeout',
+  CAIRN_EXECUTOR_ATTEMPTS: 'executor.attempts',
   CAIRN_S3_ENDPOINT: 'remotes.*.endpoint',
   CAIRN_S3_REGION: 'remotes.*.region',
   CAIRN_S3_PATH_STYLE: 'remotes.*.path_style',
@@ -259,6 +275,21 @@ function applyEnv(raw: Raw, env: NodeJS.ProcessEnv): void {
 }
 
 /**
+ * The remote settings `CAIRN_S3_*` variables give, for a process that has no workspace config of
+ * its own (`cairn worker` opens the remotes its tasks name with them).
+ */
+export function remoteSettingsFromEnv(env: NodeJS.ProcessEnv): Partial<RemoteConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(ENV_SETTINGS)) {
+    const text = env[name];
+    if (!setting.startsWith('remotes.*.') || text === undefined || text === '') continue;
+    const field = setting.slice('remotes.*.'.length);
+    out[field] = fromEnvText(text, REMOTE_KEYS[field] as Kind, name);
+  }
+  return out as Partial<RemoteConfig>;
+}
+
+/**
  * Parses the text of one remote setting as typed on a command line (`cairn remote modify`),
  * checking the key and the value's type.
  */
@@ -330,6 +361,12 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     server: {
       allowed_hosts: stringList(raw.server?.allowed_hosts),
       cors_origins: stringList(raw.server?.cors_origins),
+    },
+    executor: {
+      uri: (raw.executor?.uri as string | undefined) ?? 'local',
+      queue: (raw.executor?.queue as string | undefined) ?? 'default',
+      heartbeat_timeout: (raw.executor?.heartbeat_timeout as number | undefined) ?? 30,
+      attempts: (raw.executor?.attempts as number | undefined) ?? 3,
     },
   };
   if (config.core.remote !== undefined && !remotes[config.core.remote])

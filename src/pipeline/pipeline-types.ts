@@ -35,6 +35,8 @@ export interface StageDefinition {
   metrics: OutputSpec[];
   plots: OutputSpec[];
   env: Record<string, string>;
+  /** The task queue a distributed executor sends the stage to; its default queue when unset. */
+  queue?: string;
   source: SourceRef;
 }
 

@@ -142,6 +142,26 @@ describe('training', () => {
     );
   });
 
+  it('gives the same trees whatever the number of histogram threads', async () => {
+    const data = await syntheticCsv({ rows: 12_000, seed: 5 });
+    const root = await tempDir('cairn-threads-');
+    const bytes: Buffer[] = [];
+    for (const threads of [1, 2, 3]) {
+      const out = join(root, `t${threads}`);
+      await trainModel({
+        data,
+        target: 'y',
+        task: 'classification',
+        model: 'gbdt',
+        params: { threads, max_iter: 20 },
+        out,
+      });
+      bytes.push(readFileSync(join(out, 'model.onnx')));
+    }
+    assert.deepEqual(bytes[1], bytes[0], '2 threads build what 1 builds');
+    assert.deepEqual(bytes[2], bytes[0], '3 threads build what 1 builds');
+  });
+
   it('grows trees within max_leaf_nodes, max_depth and min_samples_leaf, and stops early on the validation loss', async () => {
     const data = await syntheticCsv({ rows: 3000, target: 'regression', seed: 8 });
     const { table } = await readTable(data);
@@ -159,8 +179,9 @@ describe('training', () => {
       nIterNoChange: 5,
       tol: 1e-7,
       seed: 1,
+      threads: 1,
     };
-    const booster = fitBooster(table, specs, train, valid, y, {
+    const booster = await fitBooster(table, specs, train, valid, y, {
       ...base,
       maxLeafNodes: 8,
       maxDepth: 3,

@@ -53,3 +53,10 @@ export const chromiumGate = (): ServiceGate =>
     'browser rendering tests',
     'path to a Chromium binary, e.g. /usr/bin/chromium (apt-get install -y chromium)',
   );
+
+export const temporalGate = (): ServiceGate =>
+  serviceGate(
+    'CAIRN_TEST_TEMPORAL_ADDRESS',
+    'Temporal executor tests',
+    'host:port of a Temporal dev server, e.g. 127.0.0.1:17233; scripts/services/temporal.sh starts one',
+  );

@@ -58,6 +58,7 @@ const VALID: Record<string, string> = {
     '    outs: [models/m, { logs/: { cache: false, persist: true } }, { plain: }]',
     '    metrics: [m.json]',
     '    plots: [{ p.json: { cache: true } }]',
+    '    queue: gpu',
     '',
   ].join('\n'),
   'empty optional keys and reserved sections': [
@@ -130,6 +131,8 @@ const INVALID: Record<string, string> = {
   'bad env name': 'stages:\n  a:\n    cmd: x\n    env: { "1X": y }\n',
   'params file with an empty key list': 'stages:\n  a:\n    cmd: x\n    params: [{ other.yaml: [] }]\n',
   'gates not a mapping': 'gates: [x]\nstages: {}\n',
+  'queue with a space': 'stages:\n  a:\n    cmd: x\n    queue: big gpu\n',
+  'queue not a string': 'stages:\n  a:\n    cmd: x\n    queue: [gpu]\n',
 };
 
 describe('cairn.yaml JSON Schema', () => {

@@ -1,23 +1,12 @@
 import type { Command } from 'commander';
-import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
+import { errors } from '../../kernel/errors.ts';
 import type { ModelLineage } from '../../registry/lineage/model-lineage.ts';
 import type { RegistryStore } from '../../registry/registry-store.ts';
 import type { ModelVersion, RegisteredModel } from '../../registry/registry-types.ts';
 import { formatBytes, formatDuration, table } from '../format.ts';
+import { type TargetOpts, withRegistry } from '../registry-target.ts';
 import type { CliSession } from '../session.ts';
-
-interface TargetOpts {
-  trackingUri?: string;
-  token?: string;
-  json?: boolean;
-}
-
-/** The registry a command works on, and how to read a version's lineage there. */
-interface OpenedRegistry {
-  registry: RegistryStore;
-  lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
-  where: string;
-}
+import { registerModelsRegister } from './models-register.ts';
 
 const LIST_PAGE = 1000;
 
@@ -94,6 +83,8 @@ export function registerModels(program: Command, session: () => CliSession): voi
         printVersion(s, version);
       });
     });
+
+  registerModelsRegister(models, target, session);
 
   const alias = models.command('alias').description('point aliases (champion, challenger, …) at versions');
   target(alias.command('set').description('point an alias at a version, moving it if it pointed elsewhere'))
@@ -178,56 +169,6 @@ async function allVersions(registry: RegistryStore, name: string): Promise<Model
     token = page.next_page_token;
   } while (token);
   return out;
-}
-
-/** Opens the registry the options and environment name, runs `fn`, and closes it. */
-async function withRegistry<T>(
-  s: CliSession,
-  opts: TargetOpts,
-  fn: (r: OpenedRegistry) => Promise<T>,
-): Promise<T> {
-  const env = s.io.env;
-  const uri = opts.trackingUri || env.CAIRN_TRACKING_URI || env.MLFLOW_TRACKING_URI || undefined;
-  if (uri && /^https?:\/\//i.test(uri)) {
-    const { HttpRegistryStore } = await import('../../registry/http/http-registry-store.ts');
-    const { fetchModelLineage } = await import('../../registry/http/http-model-lineage.ts');
-    const token = opts.token || env.CAIRN_TRACKING_TOKEN || env.MLFLOW_TRACKING_TOKEN || undefined;
-    const basic =
-      !token && env.MLFLOW_TRACKING_USERNAME
-        ? { username: env.MLFLOW_TRACKING_USERNAME, password: env.MLFLOW_TRACKING_PASSWORD ?? '' }
-        : {};
-    const config = { uri, ...(token ? { token } : {}), ...basic };
-    try {
-      return await fn({
-        registry: new HttpRegistryStore(config),
-        lineage: (name, version, verify) => fetchModelLineage(config, name, version, { verify }),
-        where: uri,
-      });
-    } catch (err) {
-      if (isCairnError(err) && err.code === 'UNAUTHENTICATED' && !err.hint)
-        throw new CairnError(err.code, err.message, {
-          cause: err,
-          hint: 'set CAIRN_TRACKING_TOKEN (or MLFLOW_TRACKING_TOKEN) to a token of the server, or pass --token',
-        });
-      throw err;
-    }
-  }
-  const { localRegistry } = await import('../../registry/lineage/local-registry.ts');
-  if (uri && /^(sqlite|postgres(ql)?):/i.test(uri)) {
-    const { resolveTrackingTarget } = await import('../../sdk/tracking-uri.ts');
-    const { openMetadataStore } = await import('../../store/open-metadata-store.ts');
-    const { SqlTrackingStore } = await import('../../tracking/sql/sql-tracking-store.ts');
-    const target = await resolveTrackingTarget({ uri, env, cwd: s.cwd });
-    const metadata = await openMetadataStore(uri);
-    try {
-      const tracking = new SqlTrackingStore(metadata, { defaultArtifactRoot: target.defaultArtifactRoot });
-      return await fn({ ...(await localRegistry(metadata, tracking)), where: uri });
-    } finally {
-      await metadata.close();
-    }
-  }
-  const ws = await s.workspace();
-  return fn({ ...(await localRegistry(ws.metadata, await ws.tracking())), where: ws.config.metadata.uri });
 }
 
 function latestOf(m: RegisteredModel): string {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { WORKSPACE_DIR } from '../../kernel/config.ts';
+import { type CairnConfig, WORKSPACE_DIR } from '../../kernel/config.ts';
 import { errors } from '../../kernel/errors.ts';
 import { loadPipeline, PIPELINE_FILE } from '../../pipeline/definition/load-pipeline.ts';
 import { parseParamOverride } from '../../pipeline/definition/params-files.ts';
+import { openExecutor } from '../../pipeline/executors/open-executor.ts';
+import type { RemoteLocation } from '../../pipeline/executors/temporal/stage-task.ts';
 import type { Pipeline } from '../../pipeline/pipeline-types.ts';
 import type { PlannedStage, RunEvent, RunSummary } from '../../pipeline/run/run-events.ts';
 import { planPipeline, runPipeline } from '../../pipeline/run/run-pipeline.ts';
@@ -25,6 +26,8 @@ interface RunOpts {
   experiment?: string;
   wait?: boolean;
   json?: boolean;
+  executor?: string;
+  queue?: string;
 }
 
 /** Where stage logs are kept, per run: `.cairn/tmp/logs/<run id>/<stage>.log`. */
@@ -43,14 +46,22 @@ export function registerRun(program: Command, session: () => CliSession): void {
     .option('-f, --force', 'run every selected stage even if nothing changed (the run cache is not used)')
     .option('--dry-run', 'print which stages would run and why; change nothing')
     .option('--no-run-cache', 'run changed stages instead of restoring their outputs from the run cache')
-    .option('-j, --jobs <n>', 'stages to run at once (default: the number of cores)')
+    .option(
+      '-j, --jobs <n>',
+      'stages to run at once (default: the number of cores; with a distributed executor, every stage that is ready)',
+    )
+    .option(
+      '--executor <uri>',
+      'where stages run: local, or temporal://host:7233[/namespace] for cairn worker processes (default: executor.uri, local)',
+    )
+    .option('--queue <name>', 'the task queue of stages that name none (default: executor.queue, "default")')
     .option('-s, --set <key=value>', 'override a param for this run (repeatable): train.lr=0.01', collect, [])
     .option('--experiment <name>', 'experiment to record the run in (default: the workspace directory name)')
     .option('--wait', 'wait for another command holding the workspace instead of failing')
     .option('--json', 'print plain progress on stderr and a JSON summary on stdout')
     .action(async (stages: string[], opts: RunOpts, command: Command) => {
       const s = session();
-      const jobs = parseJobs(opts.jobs);
+      const jobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
       const set = Object.fromEntries(opts.set.map(parseParamOverride));
       const { root, config } = await s.config();
       if (opts.dryRun) {
@@ -68,6 +79,17 @@ export function registerRun(program: Command, session: () => CliSession): void {
       await s.lock('cairn run', opts.wait);
       const ws = await s.workspace();
       const pipeline = await requirePipeline(root, set);
+      // Opened before anything starts: a distributed executor that cannot be reached fails here.
+      const executor = await openExecutor({
+        uri: opts.executor ?? config.executor.uri,
+        setting: opts.executor !== undefined ? '--executor' : 'executor.uri',
+        queue: opts.queue ?? config.executor.queue,
+        heartbeatTimeoutMs: config.executor.heartbeat_timeout * 1000,
+        attempts: config.executor.attempts,
+        remote: defaultRemote(config),
+        log: s.log,
+        ...(s.io.env.CAIRN_TEMPORAL_API_KEY ? { apiKey: s.io.env.CAIRN_TEMPORAL_API_KEY } : {}),
+      });
       const view = createRunView(s.io, { json: opts.json ?? false });
       const recorder = new RunRecorder(await ws.tracking(), {
         root,
@@ -94,7 +116,8 @@ export function registerRun(program: Command, session: () => CliSession): void {
           downstream: opts.downstream ?? false,
           force: opts.force ?? false,
           useRunCache: opts.runCache ?? true,
-          jobs,
+          ...(jobs !== undefined ? { jobs } : {}),
+          executor,
           env: s.io.env,
           trackingUri: config.metadata.uri,
           logRoot: join(root, WORKSPACE_DIR, STAGE_LOG_DIR),
@@ -110,6 +133,7 @@ export function registerRun(program: Command, session: () => CliSession): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         view.finish();
+        await executor.close?.();
       }
       report(s, summary, opts.json ?? false);
       for (const f of failures) showFailure(s, f);
@@ -161,12 +185,30 @@ function printPlan(s: CliSession, plan: readonly PlannedStage[]): void {
   s.out(`${running} of ${plural(plan.length, 'stage')} would run`);
 }
 
-function parseJobs(text: string | undefined): number {
-  if (text === undefined) return availableParallelism();
+function parseJobs(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1)
     throw errors.invalid(`--jobs ${text}: expected a positive integer`, { hint: 'for example -j 4' });
   return n;
+}
+
+/** The workspace's default remote as workers will open it: its settings without credentials. */
+function defaultRemote(
+  config: Readonly<CairnConfig>,
+): { name: string; location: RemoteLocation } | undefined {
+  const names = Object.keys(config.remotes);
+  const name = config.core.remote ?? (names.length === 1 ? names[0] : undefined);
+  const remote = name === undefined ? undefined : config.remotes[name];
+  if (name === undefined || !remote) return undefined;
+  return {
+    name,
+    location: {
+      url: remote.url,
+      ...(remote.endpoint !== undefined ? { endpoint: remote.endpoint } : {}),
+      ...(remote.region !== undefined ? { region: remote.region } : {}),
+      ...(remote.path_style !== undefined ? { path_style: remote.path_style } : {}),
+    },
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {

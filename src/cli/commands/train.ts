@@ -68,6 +68,7 @@ export function registerTrain(program: Command, session: () => CliSession): void
       const progress = s.progress(opts.json ?? false);
       const result = await train({
         data: resolve(cwd, opts.data),
+        dataName: opts.data,
         target: opts.target,
         task: opts.task,
         ...(opts.model ? { model: opts.model } : {}),

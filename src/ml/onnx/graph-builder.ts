@@ -1,3 +1,4 @@
+import { errors } from '../../kernel/errors.ts';
 import {
   ATTRIBUTE_TYPES,
   ONNX_TYPES,
@@ -48,7 +49,7 @@ export function tensor(
 ): OnnxTensor {
   const count = dims.reduce((a, b) => a * b, 1);
   if (values.length !== count)
-    throw new Error(`tensor ${name ?? ''}: ${values.length} values for dims [${dims}]`);
+    throw errors.internal(`tensor ${name ?? ''}: ${values.length} values for dims [${dims}]`);
   const base: OnnxTensor = { dims: [...dims], data_type: ONNX_TYPES[type], ...(name ? { name } : {}) };
   if (type === 'string')
     return { ...base, string_data: (values as readonly string[]).map((s) => utf8.encode(s)) };
@@ -102,13 +103,19 @@ export class GraphBuilder {
   readonly #inputs: OnnxValueInfo[] = [];
   readonly #outputs: OnnxValueInfo[] = [];
   #counter = 0;
+  readonly #reserved: ReadonlySet<string>;
 
-  constructor(name: string) {
+  /** `reserved`: names already taken (by a graph this one's nodes join), never handed out. */
+  constructor(name: string, reserved: ReadonlySet<string> = new Set()) {
     this.#name = name;
+    this.#reserved = reserved;
   }
 
   fresh(hint: string): string {
-    return `${hint}__${this.#counter++}`;
+    for (;;) {
+      const name = `${hint}__${this.#counter++}`;
+      if (!this.#reserved.has(name)) return name;
+    }
   }
 
   input(name: string, type: OnnxTypeName, shape: readonly (number | string)[]): string {

@@ -3,9 +3,10 @@ import protobuf from 'protobufjs';
 /**
  * The ONNX protobuf messages (ModelProto and everything it holds), declared for protobufjs by
  * field number. The numbers are the wire format fixed by the ONNX specification (IR version 11);
- * the declarations are written here rather than generated, so one protobuf library (protobufjs 8)
- * serves the whole project. Every field of the specification is declared, so a model read from
- * elsewhere and written back loses nothing.
+ * the declarations are written here rather than taken from the `onnx-proto` package, whose
+ * generated code needs protobufjs 6 (a second, older copy beside the maintained protobufjs 8 the
+ * project uses). Every field of the specification is declared, so a model read from elsewhere
+ * and written back loses nothing.
  */
 const entry = { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } };
 

@@ -93,7 +93,7 @@ export async function fitModel(request: FitRequest): Promise<FittedModel> {
       const target = classes
         ? Float64Array.from(request.classIndex as Int32Array)
         : (request.values as Float64Array);
-      const booster = fitBooster(table, specs, train, request.valid, target, {
+      const booster = await fitBooster(table, specs, train, request.valid, target, {
         loss: classes ? 'logloss' : 'squared',
         learningRate: params.learning_rate as number,
         maxIterations: params.max_iter as number,
@@ -107,6 +107,7 @@ export async function fitModel(request: FitRequest): Promise<FittedModel> {
         nIterNoChange: params.n_iter_no_change as number,
         tol: params.tol as number,
         seed: request.seed,
+        threads: params.threads as number,
         ...(request.onIteration ? { onIteration: request.onIteration } : {}),
       });
       return {

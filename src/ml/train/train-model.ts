@@ -25,6 +25,8 @@ import { trainingMetrics } from './training-metrics.ts';
 export interface TrainModelOptions {
   /** A CSV, TSV or Parquet file with a header. */
   data: string;
+  /** What to call the data in the package's lineage (default: `data` as given). */
+  dataName?: string;
   target: string;
   task: ModelTask;
   /** Default: logistic for classification, linear (ridge) for regression. */
@@ -140,7 +142,12 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     lineage: {
       ...options.lineage,
       datasets: [
-        { name: options.data, digest: (await digest) ?? '', rows: data.table.rows, context: 'training' },
+        {
+          name: options.dataName ?? options.data,
+          digest: (await digest) ?? '',
+          rows: data.table.rows,
+          context: 'training',
+        },
       ],
     },
     model_file: { digest: '', size: onnx.byteLength },

@@ -67,6 +67,13 @@ const PARAMS: Record<TrainModel, Record<string, ParamSpec>> = {
     early_stopping: { type: 'boolean', default: true, help: 'stop when the validation loss stops improving' },
     n_iter_no_change: { type: 'integer', default: 10, min: 1, help: 'early stopping patience' },
     tol: { type: 'number', default: 1e-7, min: 0, help: 'smallest validation-loss improvement that counts' },
+    threads: {
+      type: 'integer',
+      default: 0,
+      min: 0,
+      max: 4,
+      help: 'threads building histograms (0: the cores, at most 4, from 100,000 training rows; else 1); the model is the same for any value',
+    },
     positive_class: {
       type: 'string',
       default: undefined,

@@ -2,8 +2,8 @@ import type { Prediction } from '../runtime/prediction.ts';
 
 /**
  * The metrics a package records at training, from ONNX Runtime's predictions on the validation
- * rows: classification accuracy, log loss and (binary) ROC AUC; regression RMSE, MAE and R².
- * Definitions follow scikit-learn's.
+ * rows: classification accuracy (of the model's label output), log loss and (binary) ROC AUC;
+ * regression RMSE, MAE and R². Definitions follow scikit-learn's.
  */
 export function trainingMetrics(
   prediction: Prediction,
@@ -29,14 +29,14 @@ export function trainingMetrics(
   }
   const y = truth.classes as Int32Array;
   const probs = prediction.probabilities as Float64Array[];
+  const classes = (prediction.classes ?? []).map(String);
+  const labels = prediction.labels?.values;
   const n = y.length;
   let correct = 0;
   let loss = 0;
   for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < probs.length; k++)
-      if ((probs[k]?.[i] as number) > (probs[best]?.[i] as number)) best = k;
-    if (best === y[i]) correct++;
+    // Accuracy of the label the model outputs (its own tie rule), not of a recomputed argmax.
+    if (labels && String(labels[i]) === classes[y[i] as number]) correct++;
     const p = Math.min(Math.max(probs[y[i] as number]?.[i] as number, Number.EPSILON), 1 - Number.EPSILON);
     loss -= Math.log(p);
   }

@@ -51,6 +51,15 @@ const stageFields = {
     description: "Working directory, relative to cairn.yaml's directory.",
   },
   desc: { type: ['string', 'null'], description: 'What the stage does (documentation only).' },
+  queue: {
+    description:
+      'The task queue a distributed executor (cairn run --executor temporal://…) sends the stage to, e.g. gpu; ignored by the local executor.',
+    anyOf: [
+      { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$' },
+      { $ref: '#/$defs/interpolation' },
+      empty,
+    ],
+  },
   env: {
     description: 'Environment variables for the command.',
     anyOf: [

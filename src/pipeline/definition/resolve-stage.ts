@@ -17,11 +17,14 @@ export const STAGE_KEYS = [
   'metrics',
   'plots',
   'desc',
+  'queue',
 ] as const;
 export const OUTPUT_KINDS = ['outs', 'metrics', 'plots'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 const OUTPUT_OPTIONS = ['cache', 'persist'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A task queue name: what Temporal accepts, kept to characters that need no quoting anywhere. */
+export const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
 /** A params dependency as written: `key` undefined means the whole file. */
 export interface ParamRef {
@@ -148,6 +151,15 @@ export function resolveStage(
   const desc = field('desc');
   if (desc && !(desc.kind === 'scalar' && typeof desc.value === 'string'))
     report(desc.line, `desc must be a string, not ${describeKind(desc)}`);
+  const queueNode = field('queue');
+  let queue: string | undefined;
+  if (queueNode?.kind === 'scalar' && typeof queueNode.value === 'string' && QUEUE_NAME.test(queueNode.value))
+    queue = queueNode.value;
+  else if (queueNode)
+    report(
+      queueNode.line,
+      `queue must be a task queue name (letters, digits, "_", ".", ":" and "-"), not ${queueNode.kind === 'scalar' ? JSON.stringify(queueNode.value) : describeKind(queueNode)}`,
+    );
 
   return {
     definition: {
@@ -160,6 +172,7 @@ export function resolveStage(
       metrics: specs.metrics,
       plots: specs.plots,
       env,
+      ...(queue !== undefined ? { queue } : {}),
       source: { file, line: stage.line },
     },
     template: stage.template,

@@ -4,7 +4,7 @@ import { decodeManifest } from '../../data/manifest.ts';
 import { objectKey } from '../../data/object-key.ts';
 import { recordVerified } from '../../data/verify-object.ts';
 import { mapConcurrent } from '../../kernel/concurrency.ts';
-import { isCairnError } from '../../kernel/errors.ts';
+import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Digest } from '../../kernel/hashing.ts';
 import type { LockedPath } from '../pipeline-types.ts';
 import { entryObjects, LocalRunCache, runCacheBlobKey } from './run-cache.ts';
@@ -62,6 +62,42 @@ export async function pushRunCache(ctx: DataContext, remote: OpenedRemote): Prom
     report.transferred++;
   }
   return report;
+}
+
+/**
+ * Uploads the objects behind paths (files, then the manifests that list them) that `remote`
+ * lacks, from the local cache: after it, anyone can fetch the paths by hash. Throws NOT_FOUND when
+ * an object is in neither place.
+ */
+export async function pushPathObjects(
+  ctx: DataContext,
+  remote: OpenedRemote,
+  paths: readonly LockedPath[],
+): Promise<{ objects: number; bytes: number }> {
+  const needed = await localObjectsOf(ctx, paths);
+  if (!needed)
+    throw errors.notFound(
+      `a directory manifest of ${paths.map((p) => p.path).join(', ')} is not in the cache`,
+      {
+        hint: 'run the command again',
+      },
+    );
+  const there = await remote.store.hasMany([...needed.files, ...needed.manifests].map(objectKey));
+  const sent = { objects: 0, bytes: 0 };
+  for (const batch of [needed.files, needed.manifests]) {
+    const send = batch.filter((d) => !there.has(objectKey(d)));
+    const lost = send.find((d) => !existsSync(ctx.cache.pathOf(d)));
+    if (lost)
+      throw errors.notFound(`object ${lost} is neither in the cache nor on remote "${remote.name}"`, {
+        hint: 'run the command again',
+      });
+    await mapConcurrent(send, remote.jobs, async (d) => {
+      await remote.store.put(objectKey(d), { file: ctx.cache.pathOf(d) });
+      sent.objects++;
+      sent.bytes += statSync(ctx.cache.pathOf(d)).size;
+    });
+  }
+  return sent;
 }
 
 /** The objects behind outputs, with directory files read from local manifests; undefined if one is gone. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { DataContext, OpenedRemote } from '../../data/data-context.ts';
 import { isCairnError } from '../../kernel/errors.ts';
+import { LocalExecutor } from '../executors/local/local-executor.ts';
+import type { StageExecutor, StageSteps } from '../executors/stage-executor.ts';
 import { LockWriter, readLockFile } from '../lock/lock-file.ts';
 import type { LockEntry, Pipeline, StageDefinition } from '../pipeline-types.ts';
 import { changeReasons } from './change-detection.ts';
@@ -9,12 +11,10 @@ import { flattenParams } from './param-values.ts';
 import { LocalRunCache } from './run-cache.ts';
 import type { PipelineRunStatus, PlannedStage, RunEvent, RunSummary, StageSummary } from './run-events.ts';
 import type { RunRecorder, StageRecord } from './run-recorder.ts';
-import { schedule } from './scheduler.ts';
 import { selectStages } from './select-stages.ts';
 import { ignoreOutputs } from './stage-outputs.ts';
-import { type RunContext, runStage } from './stage-runner.ts';
+import { checkStage, finishStage, type RunContext, startStage } from './stage-runner.ts';
 import { PathHashes, readStageState } from './stage-state.ts';
-import { StageWatchdog } from './stage-watchdog.ts';
 
 export interface RunPipelineOptions {
   ctx: DataContext;
@@ -27,8 +27,8 @@ export interface RunPipelineOptions {
   force?: boolean;
   /** Look in the run cache before running a changed stage (default true). */
   useRunCache?: boolean;
-  /** Stages running at once at most. */
-  jobs: number;
+  /** Stages in flight at once at most; default: the executor's (local: the number of cores). */
+  jobs?: number;
   /** The environment stages start from (the user's). */
   env: NodeJS.ProcessEnv;
   /** Passed to stages as CAIRN_TRACKING_URI. */
@@ -38,9 +38,11 @@ export interface RunPipelineOptions {
   /** Param overrides this run uses (already applied to `pipeline`), recorded with the run. */
   overrides?: Readonly<Record<string, unknown>>;
   recorder?: RunRecorder;
+  /** Runs the stages' commands; default: a LocalExecutor, in this process. */
+  executor?: StageExecutor;
   /** Aborting stops every running stage; the run ends KILLED. */
   signal?: AbortSignal;
-  /** How long stopped stages get between SIGTERM and SIGKILL (default 3 s). */
+  /** For the default executor: how long stopped stages get between SIGTERM and SIGKILL (default 3 s). */
   killGraceMs?: number;
   onEvent?: (event: RunEvent) => void;
 }
@@ -48,7 +50,8 @@ export interface RunPipelineOptions {
 /**
  * `cairn run`: brings the selected stages up to date, independent stages in parallel, writing
  * each stage's `cairn.lock` entry as soon as it succeeds. A failed stage stops its dependents
- * only; an aborted run stops every stage and writes nothing for them.
+ * only; an aborted run stops every stage and writes nothing for them. The executor decides where
+ * the commands run; everything else (checks, lock, run cache, tracked run) happens here.
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
   const { ctx, pipeline } = options;
@@ -90,9 +93,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     return next;
   };
   const record = (r: StageRecord) => void recorder?.recordStage(r);
-  const watchdog = new StageWatchdog(
-    options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {},
-  );
   const run: RunContext = {
     ctx,
     pipeline,
@@ -108,41 +108,55 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     cairnEnv: { CAIRN_RUN_ID: runId, CAIRN_TRACKING_URI: options.trackingUri, CAIRN_WORKSPACE: ctx.root },
     logDir: join(options.logRoot, runId),
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
-    watchdog,
     emit,
     commit,
     record,
   };
-
-  const results = await schedule({
-    order: selected,
-    upstream: pipeline.upstream,
-    jobs: options.jobs,
-    ...(options.signal ? { signal: options.signal } : {}),
-    run: async (name) => {
-      const stage = byName.get(name) as StageDefinition;
-      const started = Date.now();
-      try {
-        const outcome = await runStage(run, stage);
-        if (outcome === 'not-run') notRun(name, ['run stopped']);
-        return outcome;
-      } catch (err) {
-        const message = isCairnError(err) ? err.message : `internal error: ${(err as Error).message}`;
-        const durationMs = Date.now() - started;
-        emit({ type: 'stage', stage: name, state: 'failed', reasons: [], durationMs, error: message });
-        record({ name, status: 'failed', durationMs, dataInputs: [], outputs: [], metricsFiles: [] });
-        return 'failed';
-      }
-    },
-    onNotRun: (name, failed) => notRun(name, [failed ? `upstream ${failed} failed` : 'run stopped']),
-  }).finally(() => watchdog.close());
-  function notRun(name: string, reasons: string[]) {
+  const notRun = (name: string, reasons: string[]) => {
     emit({ type: 'stage', stage: name, state: 'not-run', reasons, durationMs: 0 });
     record({ name, status: 'not-run', durationMs: 0, dataInputs: [], outputs: [], metricsFiles: [] });
-  }
+  };
+  const steps: StageSteps = {
+    ctx,
+    runId,
+    env: options.env,
+    check: (name) => checkStage(run, byName.get(name) as StageDefinition),
+    started: (work) => startStage(run, work),
+    output: (stage, stream, line) => emit({ type: 'output', stage, stream, line }),
+    finish: (work, execution) => finishStage(run, work, execution),
+    notRun: (name, failed) => notRun(name, [failed ? `upstream ${failed} failed` : 'run stopped']),
+    crashed: (name, started, err) => {
+      const message = isCairnError(err) ? err.message : `internal error: ${(err as Error).message}`;
+      const durationMs = Date.now() - started;
+      emit({ type: 'stage', stage: name, state: 'failed', reasons: [], durationMs, error: message });
+      record({ name, status: 'failed', durationMs, dataInputs: [], outputs: [], metricsFiles: [] });
+      return 'failed';
+    },
+    warn,
+    remote: remotes.get,
+  };
 
-  await commits;
+  const executor =
+    options.executor ??
+    new LocalExecutor(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {});
+  let results: Awaited<ReturnType<StageExecutor['runStages']>>;
+  try {
+    results = await executor.runStages(
+      { order: selected, upstream: pipeline.upstream, stages: byName },
+      steps,
+      {
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    await commits;
+  } catch (err) {
+    // The executor broke down (its service went away): the run ends FAILED, not RUNNING forever.
+    await recorder?.finish('FAILED');
+    await recorder?.flush();
+    await remotes.close();
+    throw err;
+  }
   const outcomes = [...results.values()];
   const stopped = options.signal?.aborted && outcomes.some((o) => o === 'killed' || o === 'not-run');
   const status: PipelineRunStatus = stopped

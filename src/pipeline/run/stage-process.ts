@@ -14,6 +14,8 @@ export interface StageProcessOptions {
   /** Every byte of stdout and stderr is appended here, each command after a `$ cmd` line. */
   logFile: string;
   onLine?: (stream: OutputStream, line: string) => void;
+  /** Told the pid of each command as it starts: the id of its process group. */
+  onStart?: (pid: number) => void;
   /** Aborting stops the running command's whole process group. */
   signal?: AbortSignal;
   /** How long a process group has after SIGTERM before SIGKILL (default 3 s). */
@@ -92,6 +94,7 @@ async function runOne(
     });
     child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
   });
+  if (child.pid !== undefined) options.onStart?.(child.pid);
   const keep = options.tailLines ?? 20;
   for (const stream of OUTPUT_STREAMS) {
     let partial = '';

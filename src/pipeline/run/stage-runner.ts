@@ -4,6 +4,7 @@ import type { DataContext, OpenedRemote } from '../../data/data-context.ts';
 import { pointerPathFor } from '../../data/pointer.ts';
 import { isCairnError } from '../../kernel/errors.ts';
 import type { Digest } from '../../kernel/hashing.ts';
+import type { StageCheck, StageExecution, StageWork } from '../executors/stage-executor.ts';
 import type { LockEntry, LockedPath, Pipeline, StageDefinition } from '../pipeline-types.ts';
 import { changeReasons } from './change-detection.ts';
 import {
@@ -17,8 +18,7 @@ import { fetchOutputObjects } from './run-cache-transfer.ts';
 import type { RunEvent, StageStateName } from './run-events.ts';
 import type { StageRecord } from './run-recorder.ts';
 import type { TaskOutcome } from './scheduler.ts';
-import { clearOutputs, missingOutputs, placeOutputs, saveOutputs } from './stage-outputs.ts';
-import { runStageCommands } from './stage-process.ts';
+import { placeOutputs } from './stage-outputs.ts';
 import {
   lockEntryOf,
   type PathHashes,
@@ -26,7 +26,6 @@ import {
   type StageState,
   stageOutputs,
 } from './stage-state.ts';
-import type { StageWatchdog } from './stage-watchdog.ts';
 
 /** What every stage of one run shares. */
 export interface RunContext {
@@ -50,9 +49,6 @@ export interface RunContext {
   cairnEnv: Record<string, string>;
   logDir: string;
   signal?: AbortSignal;
-  killGraceMs?: number;
-  /** Ends the stages' processes if `cairn run` is killed without stopping them. */
-  watchdog?: StageWatchdog;
   emit(event: RunEvent): void;
   /** Writes the stage's lock entry and .gitignore entries, one stage at a time. */
   commit(stage: StageDefinition, entry: LockEntry): Promise<void>;
@@ -60,47 +56,65 @@ export interface RunContext {
   record(record: StageRecord): void;
 }
 
+/** Ends a stage: emits its final state and records it in the tracked run. */
+function endStage(
+  run: RunContext,
+  stage: StageDefinition,
+  started: number,
+  state: StageStateName,
+  reasons: string[],
+  outs: readonly LockedPath[],
+  deps: StageState | undefined,
+  extra: { error?: string; tail?: string[]; logFile?: string } = {},
+): TaskOutcome {
+  const durationMs = Date.now() - started;
+  const { logFile } = extra;
+  run.emit({
+    type: 'stage',
+    stage: stage.name,
+    state,
+    reasons,
+    durationMs,
+    ...(extra.error !== undefined ? { error: extra.error } : {}),
+    ...(extra.tail ? { tail: extra.tail } : {}),
+    ...(logFile ? { logFile } : {}),
+  });
+  const ok = state === 'done' || state === 'restored' || state === 'skipped';
+  run.record({
+    name: stage.name,
+    status: state,
+    durationMs,
+    dataInputs: deps ? dataInputs(run, stage, deps) : [],
+    outputs: ok ? [...outs] : [],
+    metricsFiles: ok
+      ? stage.metrics
+          .map((m) => ({ path: m.path, abs: join(run.ctx.root, m.path) }))
+          .filter((m) => existsSync(m.abs))
+      : [],
+    ...(logFile && existsSync(logFile) ? { logFile } : {}),
+  });
+  return state as TaskOutcome;
+}
+
+/** Where a stage's log goes in this run. */
+export function stageLogFile(run: RunContext, stage: StageDefinition): string {
+  return join(run.logDir, `${stage.name.replace(/[^\w.@-]/g, '_')}.log`);
+}
+
 /**
- * Brings one stage up to date: skips it when nothing changed since its lock entry, restores its
- * outputs from the run cache when this exact run happened before, and otherwise runs it.
+ * Decides whether one stage must run: skips it when nothing changed since its lock entry,
+ * restores its outputs from the run cache when this exact run happened before, and otherwise
+ * hands back the work to do. A stage that ends here is emitted and recorded.
  */
-export async function runStage(run: RunContext, stage: StageDefinition): Promise<TaskOutcome | 'not-run'> {
+export async function checkStage(run: RunContext, stage: StageDefinition): Promise<StageCheck> {
   const started = Date.now();
-  const logFile = join(run.logDir, `${stage.name.replace(/[^\w.@-]/g, '_')}.log`);
   const end = (
     state: StageStateName,
     reasons: string[],
     outs: readonly LockedPath[],
     deps: StageState | undefined,
-    extra: { error?: string; tail?: string[]; log?: boolean } = {},
-  ) => {
-    const durationMs = Date.now() - started;
-    run.emit({
-      type: 'stage',
-      stage: stage.name,
-      state,
-      reasons,
-      durationMs,
-      ...(extra.error !== undefined ? { error: extra.error } : {}),
-      ...(extra.tail ? { tail: extra.tail } : {}),
-      ...(extra.log ? { logFile } : {}),
-    });
-    const ok = state === 'done' || state === 'restored' || state === 'skipped';
-    run.record({
-      name: stage.name,
-      status: state,
-      durationMs,
-      dataInputs: deps ? dataInputs(run, stage, deps) : [],
-      outputs: ok ? [...outs] : [],
-      metricsFiles: ok
-        ? stage.metrics
-            .map((m) => ({ path: m.path, abs: join(run.ctx.root, m.path) }))
-            .filter((m) => existsSync(m.abs))
-        : [],
-      ...(extra.log && existsSync(logFile) ? { logFile } : {}),
-    });
-    return state as TaskOutcome;
-  };
+    extra: { error?: string } = {},
+  ) => ({ outcome: endStage(run, stage, started, state, reasons, outs, deps, extra) });
 
   run.emit({ type: 'stage', stage: stage.name, state: 'checking', reasons: [] });
   const state = await readStageState(run.hashes, run.pipeline, stage);
@@ -114,47 +128,66 @@ export async function runStage(run: RunContext, stage: StageDefinition): Promise
   const missingDeps = stage.deps.filter((d) => !state.deps.get(d));
   if (missingDeps.length > 0)
     return end('failed', reasons, [], state, { error: `dep ${missingDeps.join(', ')} does not exist` });
-  if (run.signal?.aborted) return 'not-run';
+  if (run.signal?.aborted) {
+    run.emit({ type: 'stage', stage: stage.name, state: 'not-run', reasons: ['run stopped'], durationMs: 0 });
+    run.record({
+      name: stage.name,
+      status: 'not-run',
+      durationMs: 0,
+      dataInputs: [],
+      outputs: [],
+      metricsFiles: [],
+    });
+    return { outcome: 'not-run' };
+  }
 
   const key = isRunCacheable(stage) ? runCacheKey(stage, state) : undefined;
-  if (key && run.useRunCache && !run.force) {
+  const useRunCache = run.useRunCache && !run.force;
+  if (key && useRunCache) {
     const restored = await restoreFromRunCache(run, stage, key, state);
     if (restored) return end('restored', [...reasons, 'restored from run cache'], restored.outs, state);
   }
-
-  const cwd = join(run.ctx.root, stage.wdir);
-  if (!existsSync(cwd))
+  if (!existsSync(join(run.ctx.root, stage.wdir)))
     return end('failed', reasons, [], state, { error: `wdir ${stage.wdir} does not exist` });
-  run.emit({ type: 'stage', stage: stage.name, state: 'running', reasons });
-  run.hashes.invalidate(stageOutputs(stage).map((o) => o.path));
-  await clearOutputs(run.ctx.root, stage);
-  const result = await runStageCommands(stage.cmd, {
-    cwd,
-    env: { ...run.env, ...stage.env, ...run.cairnEnv, CAIRN_STAGE: stage.name },
-    logFile,
-    onLine: (stream, line) => run.emit({ type: 'output', stage: stage.name, stream, line }),
-    ...(run.signal ? { signal: run.signal } : {}),
-    ...(run.killGraceMs !== undefined ? { killGraceMs: run.killGraceMs } : {}),
-    ...(run.watchdog ? { watchdog: run.watchdog } : {}),
-  });
-  if (result.killed) return end('killed', reasons, [], state, { error: 'stopped', log: true });
-  if (!result.ok) {
-    const f = result.failed;
-    const how = f?.signal ? `was killed by ${f.signal}` : `exited with code ${f?.exitCode}`;
-    const which =
-      stage.cmd.length > 1 ? `command ${stage.cmd.indexOf(f?.cmd ?? '') + 1} of ${stage.cmd.length} ` : '';
-    const error = `${which || 'command '}${how}${which ? `: ${f?.cmd}` : ''}`;
-    return end('failed', reasons, [], state, { error, tail: result.tail, log: true });
-  }
-  const missing = missingOutputs(run.ctx.root, stage);
-  if (missing.length > 0)
-    return end('failed', reasons, [], state, {
-      error: `${stage.name} did not produce ${missing.join(', ')}`,
-      tail: result.tail,
-      log: true,
+  return {
+    work: {
+      stage,
+      reasons,
+      state,
+      key,
+      useRunCache,
+      cairnEnv: { ...run.cairnEnv, CAIRN_STAGE: stage.name },
+      logFile: stageLogFile(run, stage),
+      started,
+    },
+  };
+}
+
+/** The stage's commands start: its outputs are about to change. */
+export function startStage(run: RunContext, work: StageWork): void {
+  run.emit({ type: 'stage', stage: work.stage.name, state: 'running', reasons: work.reasons });
+  run.hashes.invalidate(stageOutputs(work.stage).map((o) => o.path));
+}
+
+/**
+ * Ends a stage that ran. On success its outputs are in the workspace and the cache: writes its
+ * lock entry, then its run-cache entry.
+ */
+export async function finishStage(
+  run: RunContext,
+  work: StageWork,
+  execution: StageExecution,
+): Promise<TaskOutcome> {
+  const { stage, reasons, state, key, started, logFile } = work;
+  if (execution.status === 'killed')
+    return endStage(run, stage, started, 'killed', reasons, [], state, { error: 'stopped', logFile });
+  if (execution.status === 'failed')
+    return endStage(run, stage, started, 'failed', reasons, [], state, {
+      error: execution.error,
+      ...(execution.tail ? { tail: execution.tail } : {}),
+      logFile,
     });
-  const outs = await saveOutputs(run.ctx, stage, key !== undefined);
-  const entry = lockEntryOf(stage, state, outs);
+  const entry = lockEntryOf(stage, state, execution.outs);
   await run.commit(stage, entry);
   if (key) {
     const cached: RunCacheEntry = {
@@ -166,7 +199,7 @@ export async function runStage(run: RunContext, stage: StageDefinition): Promise
     };
     await run.runCache.put(key, cached);
   }
-  return end('done', reasons, entry.outs, state, { log: true });
+  return endStage(run, stage, started, 'done', reasons, entry.outs, state, { logFile });
 }
 
 /** Looks the key up locally, then on the remote; on a hit, puts the outputs in place. */

@@ -11,6 +11,8 @@ import { type ModelLineage, readModelLineage } from './model-lineage.ts';
 export interface LocalRegistry {
   registry: RegistryStore;
   lineage(name: string, version: string, verify: boolean): Promise<ModelLineage>;
+  /** Creates versions as the server does: lineage tags and the package hash recorded. */
+  versions: VersionRegistrar;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function localRegistry(
   const registrar = new VersionRegistrar({ registry, tracking, loggedModels, locate: localArtifactLocator });
   return {
     registry,
+    versions: registrar,
     lineage: (name, version, verify) =>
       readModelLineage(
         { registry, tracking, loggedModels, packageHashOf: (source) => registrar.packageHashOf(source) },

@@ -2,8 +2,6 @@ import type { Table } from '../../table/table.ts';
 import { encodeFeatures } from '../features/encode-features.ts';
 import type { FeatureSpec } from '../features/feature-spec.ts';
 
-export type { Booster } from './boosting.ts';
-
 /**
  * Features as the trees test them (and as the ONNX graph feeds its TreeEnsemble): numbers as
  * given (NaN = missing), text as the category index (−1 = missing or unseen).

@@ -1,6 +1,7 @@
 import { type FeatureBins, MISSING_BIN } from './binning.ts';
 import { findSplit, type Split, type SplitRules } from './find-split.ts';
-import { buildHistogram, FEATURE_STRIDE, subtractHistogram } from './histogram.ts';
+import { FEATURE_STRIDE, subtractHistogram } from './histogram.ts';
+import type { HistogramThreads } from './histogram-threads.ts';
 import { NUMBER_NODE, type Tree, TreeBuilder } from './tree.ts';
 
 export interface GrowOptions extends SplitRules {
@@ -37,7 +38,6 @@ export interface GrownTree {
  * the larger child's histogram is the parent's minus the smaller's.
  */
 export class TreeGrower {
-  readonly #bins: Uint8Array;
   /** The same bins column by column: partitioning reads one feature for many rows. */
   readonly #columns: Uint8Array[];
   readonly #features: number;
@@ -48,8 +48,16 @@ export class TreeGrower {
   /** Per bin of the split feature: 1 when its rows go left. */
   readonly #goLeft = new Uint8Array(256);
 
-  constructor(bins: Uint8Array, featureBins: readonly FeatureBins[], options: GrowOptions) {
-    this.#bins = bins;
+  readonly #histograms: HistogramThreads;
+
+  /** `histograms` builds over the same bins and over the rows array every `grow` call partitions. */
+  constructor(
+    bins: Uint8Array,
+    featureBins: readonly FeatureBins[],
+    options: GrowOptions,
+    histograms: HistogramThreads,
+  ) {
+    this.#histograms = histograms;
     this.#features = featureBins.length;
     this.#columns = featureBins.map((_, f) => {
       const column = new Uint8Array(bins.length / featureBins.length);
@@ -65,7 +73,7 @@ export class TreeGrower {
     const o = this.#options;
     if (this.#scratch.length < rows.length) this.#scratch = new Int32Array(rows.length);
     const rootHist = this.#take();
-    buildHistogram(rootHist, this.#bins, this.#features, rows, 0, rows.length, gh);
+    this.#histograms.build(rootHist, 0, rows.length);
     let g = 0;
     let h = 0;
     for (let k = 0; k < rows.length; k++) {
@@ -95,7 +103,7 @@ export class TreeGrower {
       }
       if (pick < 0) break;
       const leaf = leaves[pick] as Leaf;
-      const [left, right] = this.#split(leaf, builder, rows, gh);
+      const [left, right] = this.#split(leaf, builder, rows);
       leaves.splice(pick, 1, left, right);
     }
     const leafRanges = leaves.map((leaf) => {
@@ -121,7 +129,7 @@ export class TreeGrower {
     }
   }
 
-  #split(leaf: Leaf, builder: TreeBuilder, rows: Int32Array, gh: Float64Array): [Leaf, Leaf] {
+  #split(leaf: Leaf, builder: TreeBuilder, rows: Int32Array): [Leaf, Leaf] {
     const split = leaf.split as Split;
     const fb = this.#featureBins[split.feature] as FeatureBins;
     const members: number[] = [];
@@ -152,7 +160,7 @@ export class TreeGrower {
     const right = make(mid, leaf.end, leaf.g - split.left.g, leaf.h - split.left.h, 'right');
     const [small, large] = left.n <= right.n ? [left, right] : [right, left];
     small.hist = this.#take();
-    buildHistogram(small.hist, this.#bins, this.#features, rows, small.start, small.end, gh);
+    this.#histograms.build(small.hist, small.start, small.end);
     large.hist = leaf.hist as Float64Array;
     subtractHistogram(large.hist, small.hist);
     leaf.hist = undefined;

@@ -1,5 +1,6 @@
 import type { Table } from '../../table/table.ts';
-import { type Booster, treeRawFeatures } from './booster-features.ts';
+import { treeRawFeatures } from './booster-features.ts';
+import type { Booster } from './boosting.ts';
 import { treeValue } from './tree.ts';
 
 /**

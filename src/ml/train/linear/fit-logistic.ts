@@ -41,9 +41,10 @@ export function fitLogistic(
       for (let i = 0; i < n; i++) {
         const s = scores[i] as number;
         const t = y[i] as number;
-        // log(1 + e^s) - t·s, computed without overflow.
-        loss += (s > 0 ? s + Math.log1p(Math.exp(-s)) : Math.log1p(Math.exp(s))) - t * s;
-        residual[i] = 1 / (1 + Math.exp(-s)) - t;
+        // log(1 + e^s) − t·s and σ(s) from one exponential, without overflow.
+        const e = Math.exp(-Math.abs(s));
+        loss += Math.max(s, 0) + Math.log1p(e) - t * s;
+        residual[i] = (s >= 0 ? 1 / (1 + e) : e / (1 + e)) - t;
       }
     } else {
       for (let i = 0; i < n; i++) {

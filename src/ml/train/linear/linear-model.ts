@@ -27,7 +27,7 @@ export function weightOffsets(specs: readonly FeatureSpec[]): Int32Array {
 
 /**
  * Linear scores (outputs per row, row-major) of weights `w` (outputs × width, then the
- * intercepts) on encoded rows.
+ * intercepts) on encoded rows. Column by column: each pass reads one feature array in order.
  */
 export function linearScores(
   x: EncodedFeatures,
@@ -39,29 +39,32 @@ export function linearScores(
   const n = x.rows;
   const scores = into ?? new Float64Array(n * outputs);
   const offsets = weightOffsets(x.specs);
+  const columns = x.columns;
+  const specs = x.specs;
   for (let k = 0; k < outputs; k++) {
     const base = k * width;
     const b = w[outputs * width + k] as number;
-    for (let i = 0; i < n; i++) scores[i * outputs + k] = b;
-    x.specs.forEach((spec, j) => {
-      const col = x.columns[j] as Float64Array | Int32Array;
+    for (let i = 0, at = k; i < n; i++, at += outputs) scores[at] = b;
+    for (let j = 0; j < specs.length; j++) {
       const off = base + (offsets[j] as number);
-      if (spec.kind === 'number') {
+      if ((specs[j] as FeatureSpec).kind === 'number') {
+        const col = columns[j] as Float64Array;
         const wj = w[off] as number;
-        for (let i = 0; i < n; i++)
-          scores[i * outputs + k] = (scores[i * outputs + k] as number) + wj * (col[i] as number);
+        for (let i = 0, at = k; i < n; i++, at += outputs)
+          scores[at] = (scores[at] as number) + wj * (col[i] as number);
       } else {
-        for (let i = 0; i < n; i++) {
+        const col = columns[j] as Int32Array;
+        for (let i = 0, at = k; i < n; i++, at += outputs) {
           const c = col[i] as number;
-          if (c >= 0) scores[i * outputs + k] = (scores[i * outputs + k] as number) + (w[off + c] as number);
+          if (c >= 0) scores[at] = (scores[at] as number) + (w[off + c] as number);
         }
       }
-    });
+    }
   }
   return scores;
 }
 
-/** Adds `coef * residual[i*outputs+k]` times each row's features into the gradient `grad`. */
+/** Adds each row's residual times its features into the gradient `grad` (weights, then intercepts). */
 export function accumulateGradient(
   x: EncodedFeatures,
   residual: Float64Array,
@@ -71,25 +74,29 @@ export function accumulateGradient(
   const width = linearWidth(x.specs);
   const n = x.rows;
   const offsets = weightOffsets(x.specs);
+  const columns = x.columns;
+  const specs = x.specs;
   for (let k = 0; k < outputs; k++) {
     const base = k * width;
     let bias = 0;
-    for (let i = 0; i < n; i++) bias += residual[i * outputs + k] as number;
+    for (let i = 0, at = k; i < n; i++, at += outputs) bias += residual[at] as number;
     grad[outputs * width + k] = (grad[outputs * width + k] as number) + bias;
-    x.specs.forEach((spec, j) => {
-      const col = x.columns[j] as Float64Array | Int32Array;
+    for (let j = 0; j < specs.length; j++) {
       const off = base + (offsets[j] as number);
-      if (spec.kind === 'number') {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += (residual[i * outputs + k] as number) * (col[i] as number);
-        grad[off] = (grad[off] as number) + s;
+      if ((specs[j] as FeatureSpec).kind === 'number') {
+        const col = columns[j] as Float64Array;
+        let sum = 0;
+        for (let i = 0, at = k; i < n; i++, at += outputs)
+          sum += (residual[at] as number) * (col[i] as number);
+        grad[off] = (grad[off] as number) + sum;
       } else {
-        for (let i = 0; i < n; i++) {
+        const col = columns[j] as Int32Array;
+        for (let i = 0, at = k; i < n; i++, at += outputs) {
           const c = col[i] as number;
-          if (c >= 0) grad[off + c] = (grad[off + c] as number) + (residual[i * outputs + k] as number);
+          if (c >= 0) grad[off + c] = (grad[off + c] as number) + (residual[at] as number);
         }
       }
-    });
+    }
   }
 }
 
