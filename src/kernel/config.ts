@@ -49,9 +49,12 @@ export interface CairnConfig {
   };
   remotes: Record<string, RemoteConfig>;
   log: { level: LogLevel };
+  /** `cairn server`: gate enforcement, and which Host names and browser origins it answers beyond its defaults. */
   server: {
     /** `cairn server` refuses to move a gated alias to a version without a passing gate result. */
     enforce_gates: boolean;
+    allowed_hosts: string[];
+    cors_origins: string[];
   };
   /** Where `cairn run` runs stages, and how `cairn worker` finds its work. */
   executor: {
@@ -73,7 +76,7 @@ export const CONFIG_FILE = 'config.yaml';
 export const LOCAL_CONFIG_FILE = 'config.local.yaml';
 export const WORKSPACE_DIR = '.cairn';
 
-type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level';
+type Kind = 'string' | 'number' | 'boolean' | 'link-list' | 'log-level' | 'string-list';
 const SECTIONS: Record<string, Record<string, Kind>> = {
   core: { remote: 'string', jobs: 'number' },
   metadata: { uri: 'string' },
@@ -85,7 +88,7 @@ const SECTIONS: Record<string, Record<string, Kind>> = {
     profile_memory_mib: 'number',
   },
   log: { level: 'log-level' },
-  server: { enforce_gates: 'boolean' },
+  server: { enforce_gates: 'boolean', allowed_hosts: 'string-list', cors_origins: 'string-list' },
   executor: { uri: 'string', queue: 'string', heartbeat_timeout: 'number', attempts: 'number' },
 };
 const REMOTE_KEYS: Record<string, Kind> = {
@@ -114,6 +117,8 @@ export const ENV_SETTINGS = {
   CAIRN_CACHE_PROFILE_MEMORY_MIB: 'cache.profile_memory_mib',
   CAIRN_LOG_LEVEL: 'log.level',
   CAIRN_SERVER_ENFORCE_GATES: 'server.enforce_gates',
+  CAIRN_SERVER_ALLOWED_HOSTS: 'server.allowed_hosts',
+  CAIRN_SERVER_CORS_ORIGINS: 'server.cors_origins',
   CAIRN_EXECUTOR: 'executor.uri',
   CAIRN_EXECUTOR_QUEUE: 'executor.queue',
   CAIRN_EXECUTOR_HEARTBEAT_TIMEOUT: 'executor.heartbeat_timeout',
@@ -260,6 +265,12 @@ function checkKind(value: unknown, kind: Kind, label: string): void {
       const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
       if (!Array.isArray(list) || list.length === 0 || !list.every((m) => LINK_MODES.includes(m)))
         fail(`one or more of ${LINK_MODES.join(', ')}`);
+      return;
+    }
+    case 'string-list': {
+      const list = typeof value === 'string' ? splitList(value) : value;
+      if (!Array.isArray(list) || !list.every((m) => typeof m === 'string' && m !== ''))
+        fail('a list of strings');
     }
   }
 }
@@ -324,6 +335,19 @@ function fromEnvText(text: string, kind: Kind, name: string): unknown {
   return value;
 }
 
+/** `a, b,c` → `['a', 'b', 'c']` (empty items dropped). */
+export function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? splitList(value) : (value as string[]);
+}
+
 function resolveConfig(raw: Raw, root: string): CairnConfig {
   const core = raw.core ?? {};
   const cache = raw.cache ?? {};
@@ -356,7 +380,11 @@ function resolveConfig(raw: Raw, root: string): CairnConfig {
     },
     remotes,
     log: { level: (raw.log?.level as LogLevel | undefined) ?? 'info' },
-    server: { enforce_gates: (raw.server?.enforce_gates as boolean | undefined) ?? false },
+    server: {
+      enforce_gates: (raw.server?.enforce_gates as boolean | undefined) ?? false,
+      allowed_hosts: stringList(raw.server?.allowed_hosts),
+      cors_origins: stringList(raw.server?.cors_origins),
+    },
     executor: {
       uri: (raw.executor?.uri as string | undefined) ?? 'local',
       queue: (raw.executor?.queue as string | undefined) ?? 'default',

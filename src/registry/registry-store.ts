@@ -3,7 +3,9 @@ import type {
   CreateRegisteredModelOptions,
   ModelVersion,
   Page,
+  PendingModelVersion,
   RegisteredModel,
+  RegistrationOutcome,
   SearchModelVersionsOptions,
   SearchRegisteredModelsOptions,
   Tag,
@@ -67,4 +69,17 @@ export interface RegistryStore {
   deleteModelVersionTag(name: string, version: string, key: string): Promise<void>;
   /** Where the version's files can be read: its source (a `models:/` source resolved). */
   getModelVersionDownloadUri(name: string, version: string): Promise<string>;
+
+  /**
+   * Ends the registration of a version created PENDING_REGISTRATION: its status becomes the
+   * outcome's (with its tags added, in the same transaction). False when the version is no longer
+   * pending (finished by another server, or deleted). Stores that keep no status lack it.
+   */
+  finishModelVersionRegistration?(
+    name: string,
+    version: string,
+    outcome: RegistrationOutcome,
+  ): Promise<boolean>;
+  /** The versions still PENDING_REGISTRATION, oldest first. */
+  listPendingModelVersions?(): Promise<PendingModelVersion[]>;
 }

@@ -65,12 +65,31 @@ export interface CreateModelVersionOptions {
   /** The registered model, which must exist. */
   name: string;
   source: string;
+  /**
+   * `READY` (the default) or `PENDING_REGISTRATION` for a version whose registration goes on after
+   * it is created (see RegistryStore.finishModelVersionRegistration). Stores that cannot record it
+   * create READY versions.
+   */
+  status?: 'READY' | 'PENDING_REGISTRATION';
   run_id?: string;
   run_link?: string;
   description?: string;
   tags?: Tag[];
   user_id?: string;
 }
+
+/** A version created PENDING_REGISTRATION and not finished yet. */
+export interface PendingModelVersion {
+  name: string;
+  version: string;
+  source: string;
+  creation_timestamp: number;
+}
+
+/** How a pending registration ends: READY (with tags to add) or FAILED_REGISTRATION with a message. */
+export type RegistrationOutcome =
+  | { status: 'READY'; tags?: Tag[] }
+  | { status: 'FAILED_REGISTRATION'; status_message: string };
 
 export interface SearchRegisteredModelsOptions {
   /** e.g. `name LIKE 'churn-%' and tags.team = 'growth'`. */

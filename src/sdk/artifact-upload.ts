@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { CairnError, errors, fromSystemError } from '../kernel/errors.ts';
+import { parseArtifactPath } from '../tracking/artifacts/artifact-layout.ts';
+import { localArtifactFiles } from '../tracking/artifacts/local-artifacts.ts';
 
 /** How to reach a tracking server's artifact proxy. */
 export interface ArtifactProxy {
@@ -55,21 +56,12 @@ export async function uploadArtifact(
     throw fromSystemError(err, localPath);
   });
   const target = prefix === '' ? basename(localPath) : `${prefix}/${basename(localPath)}`;
-  const localRoot = localDirectory(artifactUri);
-  if (localRoot !== undefined) {
-    const dest = join(localRoot, ...target.split('/'));
-    await mkdir(dirname(dest), { recursive: true });
-    if (info.isDirectory()) await cp(localPath, dest, { recursive: true, force: true });
-    else {
-      const temp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-      try {
-        await cp(localPath, temp);
-        await rename(temp, dest);
-      } catch (err) {
-        await rm(temp, { force: true });
-        throw fromSystemError(err, dest);
-      }
-    }
+  const local = localArtifactFiles(artifactUri);
+  if (local !== undefined) {
+    // The server's layout (see artifact-layout.ts): what is logged here is served under its name.
+    const files = info.isDirectory() ? await listFiles(localPath) : [''];
+    const paths = files.map((rel) => parseArtifactPath(rel === '' ? target : `${target}/${rel}`));
+    for (const [i, rel] of files.entries()) await local.copyIn(paths[i] as string[], join(localPath, rel));
     return target;
   }
   if (/^https?:\/\//i.test(artifactUri) && new URL(artifactUri).pathname.includes(PROXY_PATH)) {
@@ -109,12 +101,6 @@ function checkArtifactPath(path: string): string {
   if (path.startsWith('/') || clean.split('/').some((part) => part === '..'))
     throw errors.invalid(`artifact path ${JSON.stringify(path)} must be relative and stay inside the run`);
   return clean;
-}
-
-function localDirectory(uri: string): string | undefined {
-  if (uri.startsWith('file://')) return fileURLToPath(uri);
-  if (uri.startsWith('/')) return uri;
-  return undefined;
 }
 
 /** `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host:port/1/…` → `1/<run>/artifacts/<rel>`. */

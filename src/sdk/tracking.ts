@@ -5,7 +5,7 @@ import type { TrackingStore } from '../tracking/tracking-store.ts';
 import type { Metric, RunInfo, RunStatus } from '../tracking/tracking-types.ts';
 import { LIMITS, validateMetric, validateParam, validateTag } from '../tracking/tracking-validation.ts';
 import { artifactProxyFor, uploadArtifact } from './artifact-upload.ts';
-import { MetricQueue } from './metric-queue.ts';
+import { DEFAULT_MAX_QUEUED_METRICS, type MetricDropEvent, MetricQueue } from './metric-queue.ts';
 import { openTrackingTarget } from './open-store.ts';
 import {
   currentUser,
@@ -30,6 +30,18 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv;
   /** How long a logged metric point may wait before it is sent (default 500 ms). */
   flushIntervalMs?: number;
+  /**
+   * Most metric points kept waiting while the store cannot be reached (default 100,000, or
+   * `CAIRN_METRIC_QUEUE_LIMIT`); beyond it the oldest are dropped, with a warning, and counted in
+   * {@link Tracking.droppedMetrics}.
+   */
+  maxQueuedMetrics?: number;
+}
+
+/** What a flush reports. */
+export interface FlushResult {
+  /** Metric points dropped since the client was made, because the queue was full. */
+  droppedMetrics: number;
 }
 
 export interface StartRunOptions {
@@ -47,6 +59,18 @@ export interface LogMetricOptions {
 }
 
 const RUN_NAME_TAG = 'mlflow.runName';
+
+/** CAIRN_METRIC_QUEUE_LIMIT, else the default; a value that is not a positive whole number is refused. */
+function queueLimitFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.CAIRN_METRIC_QUEUE_LIMIT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_QUEUED_METRICS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw errors.invalid(`CAIRN_METRIC_QUEUE_LIMIT=${raw} is not a number of points`, {
+      hint: 'give a whole number of at least 1, e.g. 100000',
+    });
+  return value;
+}
 
 /**
  * A client for experiment tracking, the same against a workspace's SQLite or PostgreSQL store
@@ -95,6 +119,8 @@ export class Tracking {
     this.#queue = new MetricQueue({
       write: (runId, metrics) => this.store.logBatch(runId, { metrics }),
       ...(options.flushIntervalMs !== undefined ? { intervalMs: options.flushIntervalMs } : {}),
+      maxQueued: options.maxQueuedMetrics ?? DEFAULT_MAX_QUEUED_METRICS,
+      onDrop: (event) => this.#warnDropped(event),
     });
     process.on('beforeExit', this.#onBeforeExit);
   }
@@ -107,9 +133,10 @@ export class Tracking {
    * const tracking = await Tracking.connect({ uri: 'http://mlflow.internal:5000', token });
    */
   static async connect(options: ConnectOptions = {}): Promise<Tracking> {
+    const maxQueuedMetrics = options.maxQueuedMetrics ?? queueLimitFrom(options.env ?? process.env);
     const target = await resolveTrackingTarget(options);
     const opened = await openTrackingTarget(target);
-    return new Tracking(target, opened.store, opened.close, options);
+    return new Tracking(target, opened.store, opened.close, { ...options, maxQueuedMetrics });
   }
 
   /**
@@ -179,7 +206,10 @@ export class Tracking {
    */
   async endRun(status: RunStatus = 'FINISHED'): Promise<void> {
     const run = this.#run;
-    if (!run) return this.flush();
+    if (!run) {
+      await this.flush();
+      return;
+    }
     let flushError: unknown;
     await this.flush().catch((err: unknown) => {
       flushError = err;
@@ -269,14 +299,23 @@ export class Tracking {
     await this.store.logInputs(runId, [datasetInput(input)]);
   }
 
-  /** Sends every queued metric point; rejects with the error of any batch that failed. */
-  async flush(): Promise<void> {
+  /**
+   * Sends every queued metric point; rejects with the error of any batch that failed. Resolves
+   * to how many points were dropped so far because the queue was full.
+   */
+  async flush(): Promise<FlushResult> {
     await this.#queue.flush();
+    return { droppedMetrics: this.#queue.dropped };
   }
 
   /** Metric points queued and not yet sent. */
   get pendingMetrics(): number {
     return this.#queue.size;
+  }
+
+  /** Metric points dropped since the client was made, because the queue was full (see maxQueuedMetrics). */
+  get droppedMetrics(): number {
+    return this.#queue.dropped;
   }
 
   /**
@@ -313,6 +352,16 @@ export class Tracking {
       });
     this.#run = run.info;
     this.#joined = true;
+  }
+
+  /** Node warnings (`CAIRN_METRICS_DROPPED`): printed on stderr, and seen by `process.on('warning')`. */
+  #warnDropped(event: MetricDropEvent): void {
+    const limit = event.limit.toLocaleString('en-US');
+    const message =
+      event.kind === 'started'
+        ? `the queue of metric points waiting for ${this.uri} is full (${limit} points); the oldest are dropped until the store can be reached again (raise the limit with maxQueuedMetrics or CAIRN_METRIC_QUEUE_LIMIT)`
+        : `${event.points.toLocaleString('en-US')} metric point(s) were dropped because ${this.uri} could not be reached and the queue was full (${limit} points)`;
+    process.emitWarning(message, { type: 'CairnWarning', code: 'CAIRN_METRICS_DROPPED' });
   }
 
   #experimentName(given: string | undefined): string {

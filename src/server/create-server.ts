@@ -18,8 +18,10 @@ import { collectDocumentedRoutes, openApiRoute } from './api/openapi-route.ts';
 import { HEALTHZ_ROUTE_SCHEMA, READYZ_ROUTE_SCHEMA } from './api/openapi-schemas.ts';
 import { installAuth, type ServerAuth } from './auth/install-auth.ts';
 import { MLFLOW_ERRORS } from './mlflow/mlflow-errors.ts';
+import { isMlflowUrl } from './mlflow/mlflow-namespaces.ts';
 import { normaliseMlflowRequest } from './mlflow/mlflow-schemas.ts';
 import { mlflowValidationMessage, type SchemaError } from './mlflow/validation-message.ts';
+import { installOriginPolicy, type OriginPolicy } from './origin/origin-policy.ts';
 
 /** The backends the server translates HTTP to. It reads no environment and picks no backend. */
 export interface ServerDeps {
@@ -53,6 +55,16 @@ export interface ServerOptions {
   auth?: ServerAuth | null;
   /** Fastify's request log (a pino logger); none by default. */
   requestLogger?: FastifyBaseLogger | null;
+  /**
+   * Host names (beyond IP addresses and `localhost`) and browser origins the server answers; see
+   * src/server/origin/origin-policy.ts. Default: no other name, no cross-origin caller.
+   */
+  origins?: OriginPolicy;
+  /**
+   * How long `model-versions/create` waits for the package hash before answering
+   * PENDING_REGISTRATION (default 1,000 ms); the hash goes on in the background either way.
+   */
+  registrationWaitMs?: number;
 }
 
 /** A route module: registers its routes on the instance it is given. */
@@ -81,6 +93,8 @@ export function createServer(
     maxArtifactBytes: options.maxArtifactBytes ?? 5 * 1024 ** 3,
     auth: options.auth ?? null,
     requestLogger: options.requestLogger ?? null,
+    origins: options.origins ?? { hosts: [], corsOrigins: [] },
+    registrationWaitMs: options.registrationWaitMs ?? 1000,
   };
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
@@ -108,6 +122,7 @@ export function createServer(
     },
     forceCloseConnections: 'idle',
   });
+  installOriginPolicy(app, opts.origins);
   if (opts.auth) installAuth(app, opts.auth);
   const documented = collectDocumentedRoutes(app);
 
@@ -184,9 +199,6 @@ export function createServer(
 }
 
 /** MLflow's namespaces (its REST API 2.0 and 3.0, the artifact proxy), where errors are MLflow's. */
-const MLFLOW_NAMESPACES = ['/api/2.0/', '/ajax-api/2.0/', '/api/3.0/', '/ajax-api/3.0/'];
-
 function isMlflowRoute(request: FastifyRequest): boolean {
-  const url = request.url;
-  return MLFLOW_NAMESPACES.some((prefix) => url.startsWith(prefix));
+  return isMlflowUrl(request.url);
 }

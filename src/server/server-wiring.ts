@@ -25,6 +25,7 @@ import { LOGGED_MODEL_MIGRATIONS } from '../tracking/sql/logged-model-migrations
 import { SqlLoggedModelStore } from '../tracking/sql/sql-logged-model-store.ts';
 import { SqlTrackingStore } from '../tracking/sql/sql-tracking-store.ts';
 import { TRACKING_MIGRATIONS } from '../tracking/sql/tracking-migrations.ts';
+import { TRACKING_PURGE_MIGRATIONS } from '../tracking/sql/tracking-purge.ts';
 import { modelsRoutes } from './api/models-routes.ts';
 import { promotionRoutes } from './api/promotion-routes.ts';
 import { trackingRoutes } from './api/tracking-routes.ts';
@@ -96,6 +97,7 @@ export function serverRouteModules(auth?: AuthStore): {
 export const SERVER_MIGRATIONS = [
   ...TRACKING_MIGRATIONS,
   ...LOGGED_MODEL_MIGRATIONS,
+  ...TRACKING_PURGE_MIGRATIONS,
   ...REGISTRY_MIGRATIONS,
   ...PROMOTION_MIGRATIONS,
   ...SECURITY_MIGRATIONS,

@@ -4,13 +4,14 @@ import { connect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { purgeDeleted } from '../../src/registry/retention/purge-deleted.ts';
 import {
   experimentArtifactLocation,
   isBlockedHost,
   storagePolicyFor,
   validateStorageLocation,
 } from '../../src/server/artifacts/artifact-location.ts';
-import { ArtifactRoot } from '../../src/server/artifacts/artifact-root.ts';
+import { ArtifactRoot } from '../../src/tracking/artifacts/artifact-root.ts';
 import { json, post, s3Admin, startTestServer, type TestServer, variants } from './server-harness.ts';
 
 const PROXY = '/api/2.0/mlflow-artifacts/artifacts';
@@ -70,12 +71,12 @@ function rawRequest(
   });
 }
 
-/** Every file under `dir`, with its content and modification time. */
+/** Every file under `dir` but the test's own database, with its content and modification time. */
 async function snapshot(dir: string, skip: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of await readdir(dir, { recursive: true })) {
     const path = join(dir, name);
-    if (path === skip || path.startsWith(`${skip}/`)) continue;
+    if (path === skip || path.startsWith(`${skip}/`) || name.startsWith('cairn.db')) continue;
     const st = await stat(path);
     out[relative(dir, path)] = st.isFile() ? `${st.mtimeMs}:${await readFile(path, 'utf8')}` : 'dir';
   }
@@ -134,6 +135,54 @@ for (const variant of variants())
             failures.push(`${method} ${target}: ${res.status} ${res.body.slice(0, 160)}`);
         }
       assert.deepEqual(failures, []);
+    });
+
+    it('never lets cairn server gc delete outside the root, or the root itself', async () => {
+      const { tracking, metadata } = server.backends.deps;
+      const kept = await rawRequest(port, 'PUT', `${PROXY}/1/keep/kept.txt`, 'kept');
+      assert.equal(kept.status, 200, kept.body);
+      // Locations a client could not give through the API, as a store written by other tools may hold.
+      const locations = server.artifactsDir
+        ? [
+            `file://${outside}`,
+            `file://${join(outside, 'artifacts-evil')}`,
+            `file://${server.artifactsDir}/../artifacts-evil`,
+            server.artifactsUri,
+            'mlflow-artifacts:/../..',
+          ]
+        : [
+            `s3://${server.s3?.bucket}/${server.s3?.prefix}-evil`,
+            `s3://${server.s3?.bucket}/${dirname(server.s3?.prefix ?? '')}`,
+            `s3://${server.s3?.bucket}`,
+            server.artifactsUri,
+            'mlflow-artifacts:/../..',
+          ];
+      for (const [i, location] of locations.entries()) {
+        const id = await tracking.createExperiment(`gc-escape-${i}`, { artifact_location: location });
+        await tracking.createRun({ experiment_id: id });
+        await tracking.deleteExperiment(id);
+      }
+      await metadata.run(
+        "UPDATE tracking_experiments SET last_update_time = 0 WHERE name LIKE 'gc-escape-%'",
+      );
+      const report = await purgeDeleted(
+        {
+          ...(server.backends.deps as Required<typeof server.backends.deps>),
+          root: new ArtifactRoot(server.artifactsUri),
+        },
+        { olderThanMs: 0 },
+      );
+      const removed = report.experiments.flatMap((e) => e.artifacts);
+      assert.ok(
+        removed.every((a) => !a.in_store && a.files === 0),
+        `nothing outside the root is counted: ${JSON.stringify(removed)}`,
+      );
+      assert.deepEqual(
+        report.kept.map((k) => k.reason),
+        [`its artifact location ${server.artifactsUri} is the whole artifact root`],
+      );
+      const back = await rawRequest(port, 'GET', `${PROXY}/1/keep/kept.txt`);
+      assert.equal(back.body, 'kept', 'the root still holds its files');
     });
 
     it('leaves everything outside the root as it was', async () => {

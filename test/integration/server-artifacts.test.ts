@@ -171,7 +171,7 @@ for (const variant of variants())
         const socket = connect(port, '127.0.0.1');
         await new Promise((resolve) => socket.once('connect', resolve));
         socket.write(
-          `PUT ${PROXY}/${runRoot}/cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n` +
+          `PUT ${PROXY}/${runRoot}/cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n` +
             'Content-Type: application/octet-stream\r\n\r\n',
         );
         socket.write(Buffer.alloc(50_000));

@@ -76,7 +76,7 @@ describe('cairn server (the real process)', () => {
     const closed = new Promise((resolve) => socket.on('close', resolve));
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(
-      `PUT /api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/slow.bin HTTP/1.1\r\nHost: x\r\n` +
+      `PUT /api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/slow.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
         `Content-Length: ${total}\r\nContent-Type: application/octet-stream\r\n\r\n`,
     );
     socket.write(Buffer.alloc(total / 2, 7));

@@ -32,6 +32,11 @@ export interface AuthMatrixOptions {
   sampleUrl?: (route: RegisteredRoute) => string;
   /** Routes to leave out (say why where you call it). */
   skip?: (route: RegisteredRoute) => boolean;
+  /**
+   * Also send each route, with admin credentials, as a DNS-rebound page would (a foreign Host)
+   * and from a foreign origin: both must be refused with 403 before anything else (default true).
+   */
+  rebinding?: boolean;
 }
 
 export interface AuthMatrixReport {
@@ -132,8 +137,29 @@ export async function runAuthMatrix(
     if (!ok) fail(`expected ${mlflow ? `MLflow's {error_code: "${code}"}` : `Cairn's {code: "${code}"}`}`);
   };
 
+  const rebound = async (route: RegisteredRoute, headers: Record<string, string>, what: string) => {
+    const res = await call(route, { ...(options.credentials.admin[0] ?? {}), ...headers });
+    const where = `${route.method} ${route.url} as admin ${what}`;
+    if (res.statusCode !== 403)
+      failures.push(`${where}: expected 403 (got ${res.statusCode} ${res.body.slice(0, 200)})`);
+    else if (route.method !== 'HEAD') {
+      const body = JSON.parse(res.body) as Record<string, unknown>;
+      const code = isMlflowUrl(route.url) ? body.error_code : body.code;
+      if (code !== 'PERMISSION_DENIED')
+        failures.push(`${where}: expected PERMISSION_DENIED, got ${res.body.slice(0, 200)}`);
+    }
+  };
+
   for (const route of routes) {
     const access = routeAccess(route.method, route.url);
+    if ((options.rebinding ?? true) && access !== 'public') {
+      await rebound(route, { host: 'evil.example:5000' }, 'from a rebound host name');
+      await rebound(
+        route,
+        { host: '127.0.0.1:5000', origin: 'https://evil.example' },
+        'from a foreign origin',
+      );
+    }
     check(route, 'anonymous', await call(route, {}), access === 'public' ? 'allowed' : 401);
     check(
       route,

@@ -12,7 +12,7 @@ import { DEFAULT_PREDICTION_LOG } from '../../serving/prediction-log/prediction-
 import type { ServingStatus } from '../../serving/serving-status.ts';
 import type { CliSession } from '../session.ts';
 import { cairnDir, type ServeFlags, type serverNumbers, workspaceRoot } from './serve-options.ts';
-import { s3Settings } from './server.ts';
+import { s3Settings } from './server-locations.ts';
 
 export interface ServeContext {
   s: CliSession;

@@ -1,16 +1,23 @@
-import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
-import { WORKSPACE_DIR } from '../../kernel/config.ts';
+import { splitList } from '../../kernel/config.ts';
 import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { Logger } from '../../kernel/logging.ts';
 import type { GatePolicy } from '../../registry/promotion/promotion-types.ts';
 import { decideAuth } from '../../security/decide-auth.ts';
+import {
+  hostName,
+  type OriginPolicy,
+  parseAllowedHosts,
+  parseCorsOrigins,
+} from '../../server/origin/origin-policy.ts';
 import { redact } from '../../store/redact-uri.ts';
 import type { CliSession } from '../session.ts';
+import { registerServerGc } from './server-gc.ts';
+import { locations, type ServerSettings, s3Settings } from './server-locations.ts';
 
 interface ServerFlags {
   host: string;
@@ -24,11 +31,13 @@ interface ServerFlags {
   gates?: string;
   webhookNetworks?: string;
   webhookAllowHttp?: boolean;
+  allowedHosts?: string;
+  corsOrigins?: string;
 }
 
 /** `cairn server`: MLflow's tracking and registry REST API, a drop-in `mlflow server`. */
 export function registerServer(program: Command, session: () => CliSession): void {
-  program
+  const server = program
     .command('server')
     .description(
       'serve the MLflow tracking and registry API (MLflow clients work unchanged with MLFLOW_TRACKING_URI)',
@@ -66,7 +75,16 @@ export function registerServer(program: Command, session: () => CliSession): voi
       '--webhook-allow-http',
       'accept http:// webhook URLs besides https:// (also CAIRN_WEBHOOKS_ALLOW_HTTP=true)',
     )
+    .option(
+      '--allowed-hosts <names>',
+      'host names the server answers to besides IP addresses and localhost, comma-separated (*.example.com, or * for any)',
+    )
+    .option(
+      '--cors-origins <origins>',
+      'browser origins allowed to call the API, comma-separated, e.g. https://notebooks.example.com (default: none)',
+    )
     .action(async (flags: ServerFlags) => serve(session(), flags));
+  registerServerGc(server, session);
 }
 
 async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
@@ -81,8 +99,9 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
     ...(flags.auth ? { auth: true } : {}),
     ...(flags.insecureNoAuth ? { insecureNoAuth: true } : {}),
   });
-  const { storeUri, artifactsUri } = await locations(s, flags);
+  const { storeUri, artifactsUri, settings } = await locations(s, flags);
   const gates = await gatesToEnforce(s, flags);
+  const origins = originPolicy(flags, settings);
   const { createLogger } = await import('../../kernel/pino-logger.ts');
   const log: Logger = createLogger({ level: s.verbose ? 'debug' : 'warn', destination: s.io.stderr });
   if (decision.warning) s.warn(decision.warning);
@@ -111,6 +130,7 @@ async function serve(s: CliSession, flags: ServerFlags): Promise<void> {
       {
         maxArtifactBytes,
         auth: decision.enabled ? { store: backends.auth, sessions: backends.sessions } : null,
+        origins,
         // pino's logger is what Fastify's request log takes; Cairn's Logger type is a subset of it.
         requestLogger: s.verbose
           ? (createLogger({ level: 'info', destination: s.io.stderr }) as unknown as FastifyBaseLogger)
@@ -242,57 +262,24 @@ async function gatesToEnforce(
   return { file, policy: gatePolicyOf(gates) };
 }
 
-/** --store and --artifacts, or the workspace's, or ~/.cairn's. */
-async function locations(
-  s: CliSession,
-  flags: ServerFlags,
-): Promise<{ storeUri: string; artifactsUri: string }> {
-  let workspace: { root: string; uri: string } | undefined;
-  if (flags.store === undefined || flags.artifacts === undefined) {
-    try {
-      const { root, config } = await s.config();
-      workspace = { root, uri: config.metadata.uri };
-    } catch (err) {
-      if (!(isCairnError(err) && err.code === 'FAILED_PRECONDITION')) throw err;
-    }
-  }
-  const home = join(homedir(), '.cairn');
-  if (!workspace && (flags.store === undefined || flags.artifacts === undefined))
-    await mkdir(home, { recursive: true });
-  const storeUri = flags.store ?? workspace?.uri ?? `sqlite://${join(home, 'cairn.db')}`;
-  // A plain directory may be given relative to where the command runs.
-  const given =
-    flags.artifacts !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(flags.artifacts)
-      ? pathToFileURL(resolve(s.cwd, flags.artifacts)).href
-      : flags.artifacts;
-  const artifactsUri =
-    given ??
-    pathToFileURL(workspace ? join(workspace.root, WORKSPACE_DIR, 'artifacts') : join(home, 'artifacts'))
-      .href;
-  return { storeUri, artifactsUri };
-}
-
-/** S3 settings for an s3:// artifact root: CAIRN_S3_* first, then the AWS (and MLflow) variables. */
-export function s3Settings(env: NodeJS.ProcessEnv) {
-  const pick = (...names: string[]) => names.map((n) => env[n]).find((v) => v !== undefined && v !== '');
-  const endpoint = pick(
-    'CAIRN_S3_ENDPOINT',
-    'AWS_ENDPOINT_URL_S3',
-    'AWS_ENDPOINT_URL',
-    'MLFLOW_S3_ENDPOINT_URL',
+/**
+ * Which names and origins the server answers: `--allowed-hosts` / `--cors-origins`, else the
+ * `server.*` settings; plus the name it was told to listen on, and this machine's name when it
+ * listens on every address (clients reach it by that name).
+ */
+function originPolicy(flags: ServerFlags, settings: ServerSettings): OriginPolicy {
+  const hosts = parseAllowedHosts(
+    flags.allowedHosts !== undefined ? splitList(flags.allowedHosts) : settings.allowed_hosts,
+    flags.allowedHosts !== undefined ? '--allowed-hosts' : 'server.allowed_hosts',
   );
-  const region = pick('CAIRN_S3_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION');
-  const pathStyle = pick('CAIRN_S3_PATH_STYLE');
-  const accessKey = pick('CAIRN_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID');
-  const secretKey = pick('CAIRN_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY');
-  const session = pick('AWS_SESSION_TOKEN');
-  return {
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    ...(pathStyle ? { path_style: /^(1|true|yes)$/i.test(pathStyle) } : {}),
-    ...(accessKey && secretKey ? { access_key_id: accessKey, secret_access_key: secretKey } : {}),
-    ...(accessKey && secretKey && session ? { session_token: session } : {}),
-  };
+  const bound = hostName(flags.host);
+  if (isIP(bound) === 0 && bound !== '') hosts.push(bound);
+  if (bound === '0.0.0.0' || bound === '::') hosts.push(hostname().toLowerCase());
+  const corsOrigins = parseCorsOrigins(
+    flags.corsOrigins !== undefined ? splitList(flags.corsOrigins) : settings.cors_origins,
+    flags.corsOrigins !== undefined ? '--cors-origins' : 'server.cors_origins',
+  );
+  return { hosts, corsOrigins };
 }
 
 const UNITS: Record<string, number> = {

@@ -4,6 +4,7 @@ import type { StageExecution } from '../executors/stage-executor.ts';
 import type { StageDefinition } from '../pipeline-types.ts';
 import { clearOutputs, missingOutputs, saveOutputs } from './stage-outputs.ts';
 import { type OutputStream, runStageCommands } from './stage-process.ts';
+import type { StageWatchdog } from './stage-watchdog.ts';
 
 export interface ExecuteStageOptions {
   /** The directory the stage's paths are relative to (the workspace, or a worker's scratch copy). */
@@ -19,6 +20,8 @@ export interface ExecuteStageOptions {
   onStart?: (pid: number) => void;
   signal?: AbortSignal;
   killGraceMs?: number;
+  /** Ends the commands' process groups if this process dies without stopping them (SIGKILL). */
+  watchdog?: StageWatchdog;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function executeStage(options: ExecuteStageOptions): Promise<StageE
     ...(options.onStart ? { onStart: options.onStart } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+    ...(options.watchdog ? { watchdog: options.watchdog } : {}),
   });
   if (result.killed) return { status: 'killed' };
   if (!result.ok) {

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { isCairnError } from '../../kernel/errors.ts';
 import { gitAsync } from '../../kernel/git.ts';
 import { yamlLib } from '../../kernel/yaml/yaml-lib.ts';
+import { parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
+import { localArtifactFiles } from '../../tracking/artifacts/local-artifacts.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
 import type { DatasetInput, Metric, Param, RunStatus, Tag } from '../../tracking/tracking-types.ts';
 import type { LockedPath } from '../pipeline-types.ts';
@@ -232,18 +233,19 @@ export class RunRecorder {
     return out;
   }
 
-  /** Copies a file into the run's artifacts when they live on this machine (a file: URI). */
+  /**
+   * Copies a file into the run's artifacts when they live on this machine (a file: URI), laid out
+   * as the server lays them out, so `cairn server` serves it under the same name.
+   */
   async #attach(source: string, artifactPath: string): Promise<void> {
-    const dir = localArtifactDir(this.#artifactUri);
-    if (!dir) {
+    const files = localArtifactFiles(this.#artifactUri);
+    if (!files) {
       this.#warn(
         `cannot attach ${artifactPath}: artifact location ${this.#artifactUri} is not a local directory`,
       );
       return;
     }
-    const dest = join(dir, artifactPath);
-    await mkdir(dirname(dest), { recursive: true });
-    await copyFile(source, dest);
+    await files.copyIn(parseArtifactPath(artifactPath), source);
   }
 
   #id(): string {
@@ -254,12 +256,6 @@ export class RunRecorder {
   #warn(message: string): void {
     this.#options.onWarning?.(message);
   }
-}
-
-function localArtifactDir(uri: string): string | undefined {
-  if (uri.startsWith('file://')) return fileURLToPath(uri);
-  if (uri.startsWith('/')) return uri;
-  return undefined;
 }
 
 function datasetInput(dep: LockedPath, stage: string): DatasetInput {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { GATED_COMMAND_SCRIPT, type StageWatchdog } from './stage-watchdog.ts';
 
 export const OUTPUT_STREAMS = ['stdout', 'stderr'] as const;
 export type OutputStream = (typeof OUTPUT_STREAMS)[number];
@@ -21,6 +22,8 @@ export interface StageProcessOptions {
   killGraceMs?: number;
   /** Lines of output kept for error messages (default 20). */
   tailLines?: number;
+  /** Kills the commands' process groups if `cairn run` dies without stopping them (SIGKILL). */
+  watchdog?: StageWatchdog;
 }
 
 export interface StageProcessResult {
@@ -77,11 +80,19 @@ async function runOne(
   log: WriteStream,
   tail: { stdout: string[]; stderr: string[] },
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
-  const child = spawn('sh', ['-c', cmd], {
+  const watchdog = options.watchdog;
+  const child = spawn('sh', watchdog ? ['-c', GATED_COMMAND_SCRIPT, 'sh', cmd] : ['-c', cmd], {
     cwd: options.cwd,
     env: options.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [watchdog ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (err) => {
+      log.write(`cairn: cannot start sh: ${err.message}\n`);
+      resolve({ exitCode: 127, signal: null });
+    });
+    child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
   });
   if (child.pid !== undefined) options.onStart?.(child.pid);
   const keep = options.tailLines ?? 20;
@@ -114,18 +125,19 @@ async function runOne(
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const exit = await new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('error', (err) => {
-        log.write(`cairn: cannot start sh: ${err.message}\n`);
-        resolve({ exitCode: 127, signal: null });
-      });
-      child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
-    });
+    if (watchdog && child.pid !== undefined && child.stdin) {
+      // The command starts only once the watchdog holds its group (see GATED_COMMAND_SCRIPT).
+      child.stdin.on('error', () => undefined);
+      await watchdog.guard(child.pid);
+      child.stdin.end('go\n');
+    }
+    const exit = await exited;
     await settleOutput(child);
     if (killed) await groupGone(child.pid, (options.killGraceMs ?? 3000) + 2000);
     return { ...exit, killed };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    if (watchdog && child.pid !== undefined) watchdog.release(child.pid);
   }
 }
 

@@ -75,8 +75,14 @@ export class HttpRegistryStore implements RegistryStore {
     return this.#http.get<T>(`${PREFIX}/${path}`, query);
   }
 
-  #send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body: Record<string, unknown>): Promise<T> {
-    return this.#http.request<T>(method, `${PREFIX}/${path}`, { body });
+  /** `idempotent` for reads sent as POST, which may go again after a broken connection. */
+  #send<T>(
+    method: 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body: Record<string, unknown>,
+    options: { idempotent?: boolean } = {},
+  ): Promise<T> {
+    return this.#http.request<T>(method, `${PREFIX}/${path}`, { body, ...options });
   }
 
   async createRegisteredModel(
@@ -148,6 +154,7 @@ export class HttpRegistryStore implements RegistryStore {
       'POST',
       'registered-models/get-latest-versions',
       { name, ...(stages ? { stages } : {}) },
+      { idempotent: true },
     );
     return (r.model_versions ?? []).map(toVersion);
   }

@@ -2,11 +2,12 @@ import { errors, isCairnError } from '../../kernel/errors.ts';
 import type { LoggedModelStore } from '../../tracking/logged-model-store.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
 import { assertClientTag, LINEAGE_TAGS, lineageTagsOf } from '../lineage/lineage-tags.ts';
-import { hashModelPackage, type PackageHash } from '../lineage/package-hash.ts';
+import { hashModelPackage, type PackageFiles, type PackageHash } from '../lineage/package-hash.ts';
 import type { RegistryStore } from '../registry-store.ts';
 import type { ModelVersion, Tag } from '../registry-types.ts';
 import { requireString } from '../registry-validation.ts';
 import type { ArtifactLocator } from './artifact-locator.ts';
+import { RegistrationJobs } from './registration-jobs.ts';
 import { artifactUriOf, downloadUriOf, type SourceStores, unlessNotFound } from './source-location.ts';
 import { parseModelsUri, validateSourceModel, validateSourceRun } from './version-source.ts';
 
@@ -18,6 +19,13 @@ export interface VersionRegistrarDeps extends SourceStores {
   locate: ArtifactLocator;
   /** Cairn's policy for URIs a client makes the server follow; throws INVALID_ARGUMENT naming `field`. */
   checkUri?: (uri: string, field: string) => void;
+  /**
+   * How long `create` waits for the package hash before answering PENDING_REGISTRATION (default
+   * 1,000 ms): a small package is READY in the answer, a large one does not hold the request.
+   */
+  registrationWaitMs?: number;
+  /** Told about a registration that could not be finished because the store failed. */
+  onError?: (err: unknown, version: { name: string; version: string }) => void;
 }
 
 /** A model version to create, as MLflow's CreateModelVersion request carries it. */
@@ -43,9 +51,17 @@ const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
  */
 export class VersionRegistrar {
   readonly #deps: VersionRegistrarDeps;
+  readonly #jobs: RegistrationJobs;
+  readonly #waitMs: number;
+  #sweeping: Promise<number> | undefined;
 
   constructor(deps: VersionRegistrarDeps) {
     this.#deps = deps;
+    this.#waitMs = Math.max(0, deps.registrationWaitMs ?? 1000);
+    this.#jobs = new RegistrationJobs({
+      registry: deps.registry,
+      ...(deps.onError ? { onError: deps.onError } : {}),
+    });
   }
 
   async create(request: RegisterVersionRequest): Promise<ModelVersion> {
@@ -73,12 +89,19 @@ export class VersionRegistrar {
     const run = runId ? await unlessNotFound(tracking.getRun(runId)) : undefined;
     const lineage: Tag[] = run ? lineageTagsOf(run, modelId) : [];
     if (!run && modelId) lineage.push({ key: LINEAGE_TAGS.modelId, value: modelId });
-    const hash = await this.packageHashOf(source);
-    if (hash) lineage.push({ key: LINEAGE_TAGS.packageHash, value: hash.digest });
+    const files = await this.#packageFiles(source);
+    // The package is hashed after the version exists, off the request path, where the store can
+    // record PENDING_REGISTRATION; a store that cannot gets the hash before the version.
+    const pending = files !== undefined && registry.finishModelVersionRegistration !== undefined;
+    if (files && !pending) {
+      const hash = await hashModelPackage(files);
+      if (hash) lineage.push({ key: LINEAGE_TAGS.packageHash, value: hash.digest });
+    }
 
     const version = await registry.createModelVersion({
       name: request.name,
       source,
+      ...(pending ? { status: 'PENDING_REGISTRATION' as const } : {}),
       ...(runId ? { run_id: runId } : {}),
       ...(request.run_link ? { run_link: request.run_link } : {}),
       ...(request.description ? { description: request.description } : {}),
@@ -86,14 +109,63 @@ export class VersionRegistrar {
       tags: [...(request.tags ?? []), ...lineage],
     });
     if (modelId) await this.#noteVersionOnModel(modelId, version);
-    return version;
+    if (!pending) return version;
+    const job = this.#jobs.start(version.name, version.version, files, source);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      job.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return finished ? registry.getModelVersion(version.name, version.version) : version;
   }
 
   /** The hash of the files a source names, when the server can read them. */
   async packageHashOf(source: string): Promise<PackageHash | undefined> {
-    const uri = await artifactUriOf(this.#deps, source);
-    const files = uri === undefined ? undefined : this.#deps.locate(uri);
+    const files = await this.#packageFiles(source);
     return files && hashModelPackage(files);
+  }
+
+  /**
+   * Finishes (or fails) every version left PENDING_REGISTRATION that this process is not already
+   * finishing — by a server that stopped or died while hashing. Resolves to how many it took up;
+   * their hashes go on in the background. Called when a server starts, and now and then after.
+   */
+  resumePending(): Promise<number> {
+    const list = this.#deps.registry.listPendingModelVersions;
+    if (!list) return Promise.resolve(0);
+    this.#sweeping ??= (async () => {
+      let started = 0;
+      for (const v of await list.call(this.#deps.registry)) {
+        if (this.#jobs.has(v.name, v.version)) continue;
+        const files = await this.#packageFiles(v.source).catch(() => undefined);
+        void this.#jobs.start(v.name, v.version, files, v.source);
+        started++;
+      }
+      return started;
+    })().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
+  }
+
+  /** Versions whose package this process is hashing now. */
+  get pendingJobs(): number {
+    return this.#jobs.active;
+  }
+
+  /** Stops hashing: versions not finished yet stay pending for the next server start. */
+  async stop(): Promise<void> {
+    await this.#sweeping?.catch(() => undefined);
+    await this.#jobs.stop();
+  }
+
+  /** The files a source names, when this server can read them. */
+  async #packageFiles(source: string): Promise<PackageFiles | undefined> {
+    const uri = await artifactUriOf(this.#deps, source);
+    return uri === undefined ? undefined : this.#deps.locate(uri);
   }
 
   downloadUri(name: string, version: string): Promise<string> {

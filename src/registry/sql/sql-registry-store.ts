@@ -7,7 +7,9 @@ import {
   type CreateRegisteredModelOptions,
   type ModelVersion,
   type Page,
+  type PendingModelVersion,
   type RegisteredModel,
+  type RegistrationOutcome,
   type SearchModelVersionsOptions,
   type SearchRegisteredModelsOptions,
   type Tag,
@@ -24,6 +26,7 @@ import {
   validateTag,
   validateTagKey,
 } from '../registry-validation.ts';
+import { finishRegistration, pendingVersions } from './registration-status.ts';
 import { modelFilter, versionFilter } from './registry-filter.ts';
 import {
   aliasTarget,
@@ -232,7 +235,7 @@ export class SqlRegistryStore implements RegistryStore {
       await tx.run(
         `INSERT INTO registry_versions (model_id, version, creation_timestamp, last_updated_timestamp,
            user_id, current_stage, description, source, storage_location, run_id, run_link, status)
-         VALUES (?, ?, ?, ?, ?, 'None', ?, ?, ?, ?, ?, 'READY')`,
+         VALUES (?, ?, ?, ?, ?, 'None', ?, ?, ?, ?, ?, ?)`,
         [
           model.id,
           model.version,
@@ -244,6 +247,7 @@ export class SqlRegistryStore implements RegistryStore {
           location ?? null,
           options.run_id || null,
           options.run_link || null,
+          options.status === 'PENDING_REGISTRATION' ? 'PENDING_REGISTRATION' : 'READY',
         ],
       );
       await tx.runMany(
@@ -252,6 +256,21 @@ export class SqlRegistryStore implements RegistryStore {
       );
       return this.#loadVersion(tx, name, model.version);
     });
+  }
+
+  finishModelVersionRegistration(
+    name: string,
+    version: string,
+    outcome: RegistrationOutcome,
+  ): Promise<boolean> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    for (const tag of outcome.status === 'READY' ? (outcome.tags ?? []) : []) validateTag(tag);
+    return this.#metadata.transaction((tx) => finishRegistration(tx, name, number, outcome));
+  }
+
+  listPendingModelVersions(): Promise<PendingModelVersion[]> {
+    return this.#metadata.transaction((tx) => pendingVersions(tx));
   }
 
   async getModelVersion(name: string, version: string): Promise<ModelVersion> {

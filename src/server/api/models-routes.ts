@@ -9,8 +9,11 @@ import { LINEAGE_ROUTE_SCHEMA } from './models-schemas.ts';
  * `GET /models/:name/versions/:version/lineage[?verify=true]` → ModelLineage.
  */
 export function modelsApiRoutes(options: RegistryServiceOptions = {}): RouteModule {
-  return (app: FastifyInstance, deps) => {
-    const { loggedModels, registrar } = registryServices(deps, options);
+  return (app: FastifyInstance, deps, server) => {
+    const { loggedModels, registrar } = registryServices(deps, {
+      registrationWaitMs: server.registrationWaitMs,
+      ...options,
+    });
     app.get<{ Params: { name: string; version: string }; Querystring: { verify?: boolean } }>(
       '/models/:name/versions/:version/lineage',
       { schema: LINEAGE_ROUTE_SCHEMA },

@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errors } from '../../kernel/errors.ts';
-import { hasControlCharacter, parseArtifactPath } from './artifact-path.ts';
+import { hasControlCharacter, parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 
 /** What a client may store as an artifact location (an experiment's, a model version's source). */
 export interface StorageLocationPolicy {

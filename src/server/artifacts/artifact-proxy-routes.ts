@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
+import { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
+import { parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 import type { RouteModule } from '../create-server.ts';
-import { ArtifactFiles } from './artifact-files.ts';
-import { parseArtifactPath } from './artifact-path.ts';
 import { attachmentHeaders } from './download-headers.ts';
 
 /** Where the artifact proxy answers, as in `mlflow server --serve-artifacts`. */

@@ -1,6 +1,6 @@
 import { errors } from '../../kernel/errors.ts';
-import { ArtifactFiles } from '../artifacts/artifact-files.ts';
-import { parseArtifactPath } from '../artifacts/artifact-path.ts';
+import { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
+import { parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 import { artifactRootOf } from '../artifacts/artifact-root.ts';
 import type { RouteModule } from '../create-server.ts';
 import { query, required, text } from './mlflow-schemas.ts';

@@ -36,8 +36,11 @@ const pairs = <T extends { key: string; value?: string }>(items: readonly T[] | 
  * `POST runs/outputs`, which links a run to the models it produced.
  */
 export function mlflowLoggedModelRoutes(options: RegistryServiceOptions = {}): RouteModule {
-  return (app: FastifyInstance, deps) => {
-    const { loggedModels, locate } = registryServices(deps, options);
+  return (app: FastifyInstance, deps, server) => {
+    const { loggedModels, locate } = registryServices(deps, {
+      registrationWaitMs: server.registrationWaitMs,
+      ...options,
+    });
     const empty = {};
 
     app.post<{

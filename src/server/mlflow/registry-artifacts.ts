@@ -1,7 +1,7 @@
 import type { PackageFiles } from '../../registry/lineage/package-hash.ts';
 import type { ArtifactLocator } from '../../registry/registration/artifact-locator.ts';
-import type { ArtifactFiles } from '../artifacts/artifact-files.ts';
-import type { ArtifactRoot } from '../artifacts/artifact-root.ts';
+import type { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
+import type { ArtifactRoot } from '../../tracking/artifacts/artifact-root.ts';
 
 /**
  * Model packages in the server's artifact store, read the way the artifact proxy stores them:

@@ -25,9 +25,12 @@ type VersionKey = { name: string; version: string };
  * checks, Cairn's lineage tags and package hash); tags under `cairn.` are the server's.
  */
 export function mlflowModelVersionRoutes(options: RegistryServiceOptions = {}): RouteModule {
-  return (app: FastifyInstance, deps) => {
+  return (app: FastifyInstance, deps, server) => {
     const { registry } = deps;
-    const { registrar } = registryServices(deps, options);
+    const services = registryServices(deps, { registrationWaitMs: server.registrationWaitMs, ...options });
+    const { registrar } = services;
+    app.addHook('onReady', async () => services.attach());
+    app.addHook('onClose', async () => services.detach());
     const empty = {};
 
     app.post<{ Body: CreateVersionBody }>(

@@ -100,6 +100,7 @@ export class HttpTrackingStore implements TrackingStore {
     const res = await this.#http.post(
       `${API}/experiments/search`,
       defined({ ...options, max_results: options.max_results ?? DEFAULT_MAX_RESULTS }),
+      { idempotent: true },
     );
     return page(((res.experiments ?? []) as Json[]).map(experimentFromJson), res.next_page_token);
   }
@@ -161,6 +162,7 @@ export class HttpTrackingStore implements TrackingStore {
     const res = await this.#http.post(
       `${API}/runs/search`,
       defined({ ...options, max_results: options.max_results ?? DEFAULT_MAX_RESULTS }),
+      { idempotent: true },
     );
     return page(((res.runs ?? []) as Json[]).map(runFromJson), res.next_page_token);
   }

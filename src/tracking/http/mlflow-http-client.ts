@@ -14,7 +14,11 @@ export interface MlflowHttpClientOptions {
   /** HTTP Basic, like MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD. */
   username?: string;
   password?: string;
-  /** Tries per request when the server answers 429 or 503 or cannot be reached, the first included (default 5). */
+  /**
+   * Tries per request, the first included (default 5): when the server answers 429 or 503, when
+   * the connection was refused (the request never left), and, for idempotent requests only, when
+   * the connection broke after the request was sent.
+   */
   maxAttempts?: number;
   /** The first wait before a retry (default 250 ms); it doubles each time, up to 10 s. A Retry-After header wins. */
   backoffMs?: number;
@@ -27,14 +31,22 @@ export interface MlflowHttpClientOptions {
 export type QueryValue = string | number | boolean | readonly (string | number)[] | undefined;
 
 const RETRY_STATUSES = new Set([429, 503]);
-/** Failures where the request cannot have reached the server's handlers. */
-const RETRY_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures before a connection existed: the request was never sent, so any request may go again. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * Failures of a connection that existed: the server may have read the request and acted on it
+ * before the connection broke, so only a request that can be repeated safely goes again. A
+ * `runs/create` sent twice would make two runs.
+ */
+const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD']);
 const MAX_BACKOFF_MS = 10_000;
 
 /**
  * JSON over MLflow's REST API: `GET` with a query string, `POST` (and others) with a JSON body,
- * retries with exponential backoff on 429 / 503 and refused connections, and MLflow's
- * `{error_code, message}` answers rebuilt as CairnErrors.
+ * retries with exponential backoff on 429 / 503 and refused connections (and on broken
+ * connections for requests that are idempotent: GETs, and POSTs the caller marks so, such as
+ * searches), and MLflow's `{error_code, message}` answers rebuilt as CairnErrors.
  *
  * @example
  * const client = new MlflowHttpClient({ uri: 'http://127.0.0.1:5000', token: process.env.MLFLOW_TRACKING_TOKEN });
@@ -87,16 +99,21 @@ export class MlflowHttpClient {
     return this.request<T>('GET', path, { query });
   }
 
-  post<T = Json>(path: string, body: Json): Promise<T> {
-    return this.request<T>('POST', path, { body });
+  /** A POST; `idempotent` when sending it twice does no harm (a search), so a broken connection may retry it. */
+  post<T = Json>(path: string, body: Json, options: { idempotent?: boolean } = {}): Promise<T> {
+    return this.request<T>('POST', path, { body, ...options });
   }
 
-  /** One call; the answer's JSON (`{}` for an empty body). */
+  /**
+   * One call; the answer's JSON (`{}` for an empty body). `idempotent` defaults to true for GET
+   * and HEAD and false otherwise.
+   */
   async request<T = Json>(
     method: string,
     path: string,
-    options: { query?: Record<string, QueryValue>; body?: Json } = {},
+    options: { query?: Record<string, QueryValue>; body?: Json; idempotent?: boolean } = {},
   ): Promise<T> {
+    const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method.toUpperCase());
     const url = `${this.baseUrl}${path}${queryString(options.query ?? {})}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
@@ -112,8 +129,9 @@ export class MlflowHttpClient {
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
       } catch (err) {
-        const code = socketCode(err);
-        if (attempt < this.#maxAttempts && code !== undefined && RETRY_SOCKET_CODES.has(code)) {
+        const code = socketCode(err) ?? '';
+        const again = NEVER_SENT_CODES.has(code) || (idempotent && BROKEN_CONNECTION_CODES.has(code));
+        if (attempt < this.#maxAttempts && again) {
           await sleep(this.#delay(attempt, null));
           continue;
         }

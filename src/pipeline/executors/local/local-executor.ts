@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { executeStage } from '../../run/execute-stage.ts';
 import { type ScheduleResult, schedule } from '../../run/scheduler.ts';
+import { StageWatchdog } from '../../run/stage-watchdog.ts';
 import type { ExecutorRunOptions, StageDag, StageExecutor, StageSteps } from '../stage-executor.ts';
 
 export interface LocalExecutorOptions {
@@ -22,6 +23,10 @@ export class LocalExecutor implements StageExecutor {
 
   runStages(dag: StageDag, steps: StageSteps, options: ExecutorRunOptions): Promise<ScheduleResult> {
     const { signal } = options;
+    // Stages must not outlive this process, however it dies (see StageWatchdog).
+    const watchdog = new StageWatchdog(
+      this.#options.killGraceMs !== undefined ? { killGraceMs: this.#options.killGraceMs } : {},
+    );
     return schedule({
       order: dag.order,
       upstream: dag.upstream,
@@ -43,6 +48,7 @@ export class LocalExecutor implements StageExecutor {
             onLine: (stream, line) => steps.output(name, stream, line),
             ...(signal ? { signal } : {}),
             ...(this.#options.killGraceMs !== undefined ? { killGraceMs: this.#options.killGraceMs } : {}),
+            watchdog,
           });
           return await steps.finish(work, execution);
         } catch (err) {
@@ -50,6 +56,6 @@ export class LocalExecutor implements StageExecutor {
         }
       },
       onNotRun: (name, failed) => steps.notRun(name, failed),
-    });
+    }).finally(() => watchdog.close());
   }
 }

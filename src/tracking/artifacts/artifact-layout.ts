@@ -2,8 +2,11 @@ import { assertBlobKey } from '../../blobs/blob-key.ts';
 import { errors } from '../../kernel/errors.ts';
 
 /**
- * Artifact paths as clients send them (`dir/model.pkl`, relative to the artifact root) and the
- * blob keys they are stored under.
+ * The layout of run artifacts: artifact paths as clients send them (`dir/model.pkl`, relative to
+ * the artifact root or a run's artifact directory) and the blob keys (the files, on disk) they are
+ * stored under. Every writer and reader of artifacts goes through here — the server's artifact
+ * proxy and listings, `cairn run` attaching its logs, the SDK's `logArtifact` into a local
+ * directory — so a file written by one is found by the others under the same name.
  *
  * A path arrives URL-decoded once (by the router or the query-string parser). Anything that
  * could name a place outside the root, or mean different things to different layers, is refused

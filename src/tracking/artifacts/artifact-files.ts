@@ -1,7 +1,9 @@
+import { readdir, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { BlobStore } from '../../blobs/blob-store.ts';
 import { CairnError, errors, isCairnError } from '../../kernel/errors.ts';
-import { artifactKey, artifactPrefix, pathSegment } from './artifact-path.ts';
+import { artifactKey, artifactPrefix, pathSegment } from './artifact-layout.ts';
 
 /** One entry of a directory listing, as MLflow's FileInfo (`file_size` only for files). */
 export interface ArtifactEntry {
@@ -77,6 +79,12 @@ export class ArtifactFiles {
     return counter.bytes;
   }
 
+  /** Stores a copy of the local file `source` as the file at `path` (atomically, as every write). */
+  async copyIn(path: readonly string[], source: string): Promise<void> {
+    const key = artifactKey(path);
+    await local(path, () => this.#blobs.put(key, { file: source }));
+  }
+
   /** Removes a file, or a directory with everything below it; a missing path is not an error. */
   async remove(path: readonly string[]): Promise<number> {
     const key = artifactKey(path);
@@ -89,6 +97,7 @@ export class ArtifactFiles {
       const keys: string[] = [];
       for await (const blob of this.#blobs.list(`${key}/`)) keys.push(blob.key);
       for (const k of keys) await this.#blobs.delete(k);
+      if (this.#blobs.pathOf) await pruneEmptyDirectories(this.#blobs.pathOf(key), path.length);
       return removed + keys.length;
     });
   }
@@ -96,6 +105,29 @@ export class ArtifactFiles {
   async #hasAny(prefix: string): Promise<boolean> {
     for await (const _ of this.#blobs.list(prefix)) return true;
     return false;
+  }
+}
+
+/**
+ * On a directory store, deleting files leaves their directories: remove those under `dir` that are
+ * now empty, `dir` itself, and its parents up to `depth` levels (the store's root is never
+ * touched). A directory something was written to meanwhile is not empty and stays.
+ */
+async function pruneEmptyDirectories(dir: string, depth: number): Promise<void> {
+  const below = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const dirs = below
+    .filter((e) => e.isDirectory())
+    .map((e) => join(e.parentPath, e.name))
+    .sort((a, b) => b.length - a.length);
+  for (const d of dirs) await rmdir(d).catch(() => undefined);
+  let current = dir;
+  for (let level = 0; level < depth; level++) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    current = dirname(current);
   }
 }
 
