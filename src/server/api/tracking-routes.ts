@@ -1,9 +1,9 @@
 import { errors } from '../../kernel/errors.ts';
+import { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
+import { parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 import type { TrackingStore } from '../../tracking/tracking-store.ts';
 import type { ViewType } from '../../tracking/tracking-types.ts';
 import type { SeriesAxis, TrackingViews } from '../../tracking/tracking-views.ts';
-import { ArtifactFiles } from '../../tracking/artifacts/artifact-files.ts';
-import { parseArtifactPath } from '../../tracking/artifacts/artifact-layout.ts';
 import { artifactRootOf } from '../artifacts/artifact-root.ts';
 import { attachmentHeaders } from '../artifacts/download-headers.ts';
 import type { RouteModule } from '../create-server.ts';
