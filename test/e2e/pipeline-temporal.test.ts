@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { openMetadataStore } from '../../src/store/open-metadata-store.ts';
+import { artifactKey } from '../../src/tracking/artifacts/artifact-layout.ts';
 import { SqlTrackingStore } from '../../src/tracking/sql/sql-tracking-store.ts';
 import type { Run } from '../../src/tracking/tracking-types.ts';
 import { cairn, cairnJson, newWorkspace, startCairn, writeFiles } from '../support/cli.ts';
@@ -275,7 +276,8 @@ describe('cairn run --executor temporal:// with cairn worker processes', { skip 
       localTracked.data.metrics.map((m) => [m.key, m.value]),
     );
     assert.equal(remoteTracked.info.status, 'FINISHED');
-    const log = new URL(`${remoteTracked.info.artifact_uri}/logs/shard@3.log`);
+    // Stored under the artifact layout's name for `shard@3.log` (an unusual name is hex-escaped).
+    const log = new URL(`${remoteTracked.info.artifact_uri}/${artifactKey(['logs', 'shard@3.log'])}`);
     assert.match(readFileSync(log, 'utf8'), /shard 3 summed/);
 
     // A fresh worker takes the killed one's place for the next tests.

@@ -262,6 +262,8 @@ export async function seedUiFixture(base: string, headers: Headers = {}): Promis
     });
   }
   await mlflow('POST', 'registered-models/alias', { name: model, alias: 'champion', version: '2' });
+  // The challenger held v2 before v3, so the registry's alias history has a move to roll back.
+  await mlflow('POST', 'registered-models/alias', { name: model, alias: 'challenger', version: '2' });
   await mlflow('POST', 'registered-models/alias', { name: model, alias: 'challenger', version: '3' });
   await mlflow('POST', 'registered-models/set-tag', { name: model, key: 'owner', value: 'retention-team' });
   return { experimentId, runs, model };
